@@ -1,0 +1,53 @@
+# coco-dma: the entry points. Every target installs what it needs first.
+#   make matrix       the QEMU boot matrix (series and stock kernels)
+#   make check        every check, KUnit on x86_64 + arm64, the emulable matrix rows
+# See README.md.
+
+BASE ?= 6.12
+ARCH ?= arm64
+S := scripts
+export BASE
+
+.PHONY: help deps base tree export build kunit checks check matrix bench clean distclean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+	@echo "  make deps | base | tree | export | build ARCH=x86_64|arm64 | kunit | checks | check | matrix | bench"
+
+deps:
+	@$(S)/deps.sh
+
+base: deps
+	@$(S)/fetch-base.sh
+
+tree: base
+	@$(S)/tree.sh
+
+export:
+	@$(S)/export.sh
+
+build: tree
+	@$(S)/build.sh $(ARCH) $(VARIANT)
+
+kunit: tree
+	@$(S)/kunit.sh $(KUNIT_ARCHS)
+
+# The static checks alone (no KUnit, no matrix).
+checks: tree
+	@KUNIT_ARCHS= MATRIX=0 $(S)/check.sh
+
+check: tree
+	@$(S)/check.sh
+
+matrix: tree
+	@$(S)/matrix.sh
+
+bench: tree
+	@$(S)/bench.sh
+
+clean:
+	rm -rf out work/build work/wt
+
+# Also drops the kernel tree and the downloaded base (not the ccache).
+distclean: clean
+	rm -rf work cache

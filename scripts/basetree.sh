@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# basetree.sh [REV]: a git worktree of the series tree at REV (default coco-base,
+# the stock kernel) in work/wt/base, for A/B builds against stock 6.12 and for
+# the bisect build. Prints its path.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+rev=${1:-coco-base}
+wt=${WT:-$WORK/wt/base}
+[ -d "$TREE/.git" ] || "$TOP/scripts/tree.sh" >&2
+if [ ! -e "$wt/.git" ]; then
+	git -C "$TREE" worktree prune
+	git -C "$TREE" worktree add -q --detach "$wt" "$rev" >&2
+else
+	git -C "$wt" checkout -q --detach "$rev" >&2
+fi
+echo "$wt"

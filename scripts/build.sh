@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# build.sh ARCH [VARIANT] [make targets...]: configure (allnoconfig + the config
+# fragments) and build a minimal guest kernel out of tree with ccache.
+#   ARCH     x86_64 | arm64 | i386
+#   VARIANT  none, or a configs/variants/<name>.config to add
+# Environment: KTREE (source tree, default the series tree), BUILD_DIR (default
+# work/build/<tag>-<arch>[-<variant>], TAG=series|base).
+# Every line of the fragments is checked against the final .config, so an option
+# that Kconfig silently drops fails the build instead of hiding.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=${1:?usage: build.sh ARCH [VARIANT] [targets...]}; shift
+variant=${1:-none}; [ $# -gt 0 ] && shift
+KTREE=${KTREE:-$TREE}
+tag=${TAG:-series}
+b=${BUILD_DIR:-$BUILD/$tag-$arch${variant:+$( [ "$variant" = none ] || echo "-$variant")}}
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("$(image_target "$arch")")
+[ -f "$KTREE/Makefile" ] || die "no kernel tree at $KTREE (run 'make tree')"
+
+case $arch in
+x86_64|i386) frag_arch=$TOP/configs/x86_64-guest.config ;;
+arm64)       frag_arch=$TOP/configs/arm64-virt.config ;;
+*) die "build.sh: unsupported ARCH $arch" ;;
+esac
+frags=("$TOP/configs/common-guest.config" "$frag_arch")
+[ "$variant" = none ] || frags+=("$TOP/configs/variants/$variant.config")
+for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
+
+mkdir -p "$b"
+cat "${frags[@]}" > "$b/fragment.config"
+export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
+
+build_locked() {
+	kmake "$arch" "$b" KCONFIG_ALLCONFIG="$b/fragment.config" allnoconfig >"$b/config.log" 2>&1 ||
+		{ cat "$b/config.log" >&2; die "allnoconfig failed for $arch"; }
+	# Later fragments win: check each option's last setting.
+	local missing
+	missing=$(awk '/^CONFIG_[A-Z0-9_]+=/ { split($0, a, "="); want[a[1]] = $0 }
+		/^# CONFIG_[A-Z0-9_]+ is not set/ { want[$2] = $0 }
+		END { for (k in want) print want[k] }' "$b/fragment.config" |
+		while IFS= read -r line; do
+			case $line in
+			"# "*) opt=${line#\# }; opt=${opt%% *}
+			       ! grep -q "^$opt=" "$b/.config" || echo "$line" ;;
+			*)     grep -qxF "$line" "$b/.config" || echo "$line" ;;
+			esac
+		done)
+	[ -z "$missing" ] || die "Kconfig dropped fragment lines for $arch/$variant:
+$missing"
+	log "building $arch/$variant [${targets[*]}] in ${b#$TOP/}"
+	run_logged "$b/build.log" kmake "$arch" "$b" "${targets[@]}"
+}
+start=$SECONDS
+build_lock
+build_locked || die "build failed: $arch/$variant, see ${b#$TOP/}/build.log"
+log "built $arch/$variant in $(( SECONDS - start ))s: ${b#$TOP/}"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# checkpatch --strict on every patch of the series: one named result per patch.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+n=0
+for p in $(series_patches); do
+	name=checkpatch/$(basename "$p" .patch)
+	if (cd "$TREE" && ./scripts/checkpatch.pl --strict --quiet --show-types "$p") > "$OUT/logs/$name.log" 2>&1; then
+		record "$name" PASS
+	else
+		record "$name" FAIL "$(grep -cE '^(ERROR|WARNING|CHECK)' "$OUT/logs/$name.log") findings, see out/logs/$name.log"
+		sed 's/^/    /' "$OUT/logs/$name.log" | head -n 40 >&2
+	fi
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || record checkpatch SKIP "0 patches: nothing to check"

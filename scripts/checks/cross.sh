@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Compile-only of the touched directories on powerpc (with POWER SVM, a CoCo
+# platform with an inline force_dma_unencrypted()), s390 (protected
+# virtualisation) and riscv, with Debian's cross compilers.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
+mapfile -t dirs < <(touched_dirs)
+build_lock
+for arch in powerpc s390 riscv; do
+	name=cross/$arch
+	b=$BUILD/cross-$arch
+	case $arch in
+	powerpc) defconfig=ppc64le_defconfig; extra=(--enable PPC_SVM --enable VIRTIO_PCI --enable VIRTIO_BLK) ;;
+	s390)    defconfig=defconfig;         extra=(--enable VIRTIO_BLK) ;;
+	riscv)   defconfig=defconfig;         extra=(--enable VIRTIO_PCI --enable VIRTIO_BLK) ;;
+	esac
+	if ! command -v "$(cross_prefix $arch)gcc" >/dev/null; then
+		record "$name" FAIL "no cross compiler $(cross_prefix $arch)gcc (run 'make deps')"
+		continue
+	fi
+	mkdir -p "$b"
+	if [ ! -f "$b/.config" ]; then
+		log "$name: $defconfig"
+		if ! { kmake "$arch" "$b" "$defconfig" && "$TREE/scripts/config" --file "$b/.config" "${extra[@]}" &&
+		       kmake "$arch" "$b" olddefconfig; } >"$OUT/logs/cross-$arch.log" 2>&1; then
+			record "$name" FAIL "configuration failed, see out/logs/cross-$arch.log"; rm -f "$b/.config"; continue
+		fi
+	fi
+	log "$name: compiling ${dirs[*]}"
+	if run_logged "$OUT/logs/cross-$arch.log" kmake "$arch" "$b" "${dirs[@]/%//}"; then
+		nobj=$(for d in "${dirs[@]}"; do find "$b/$d" -name '*.o' ! -name 'built-in.a' 2>/dev/null; done | wc -l)
+		record "$name" PASS "$nobj objects in ${dirs[*]}"
+	else
+		record "$name" FAIL "compile error, see out/logs/cross-$arch.log"
+	fi
+done

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Common helpers for the coco-dma tooling. Sourced, never executed.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BASE=${BASE:-6.12}
+CACHE=${CACHE:-$TOP/cache}
+WORK=${WORK:-$TOP/work}
+OUT=${OUT:-$TOP/out}
+TREE=${TREE:-$WORK/linux-$BASE}
+BUILD=${BUILD:-$WORK/build}
+RESULTS=${RESULTS:-$OUT/results}
+JOBS=${JOBS:-$(nproc)}
+export PYTHONDONTWRITEBYTECODE=1
+
+_t0=${_t0:-$(date +%s)}
+
+log()  { printf '[%s +%4ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - _t0 ))" "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+loud() { printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2; }
+
+# Run a long command with a heartbeat line every 30 s so CI logs show progress.
+# Output goes to $1 (log file); the tail is shown on failure.
+run_logged() {
+	local logf=$1; shift
+	local start=$SECONDS rc
+	mkdir -p "$(dirname "$logf")"
+	"$@" >"$logf" 2>&1 &
+	local pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		if (( (SECONDS - start) % 30 < 5 )) && kill -0 "$pid" 2>/dev/null; then
+			log "  ... still running ($(( SECONDS - start ))s): $(tail -n1 "$logf" | cut -c1-100)"
+		fi
+	done
+	wait "$pid"; rc=$?
+	if [ $rc -ne 0 ]; then
+		log "  FAILED (rc=$rc) after $(( SECONDS - start ))s; last lines of $logf:"
+		tail -n 25 "$logf" >&2
+	fi
+	return $rc
+}
+
+# record NAME RESULT [DETAIL]: one result line per named step, read by scripts/summary.py.
+# RESULT is PASS, FAIL or SKIP; a SKIP must carry its reason.
+record() {
+	local name=$1 res=$2; shift 2
+	mkdir -p "$RESULTS"
+	case $res in PASS|FAIL|SKIP) ;; *) die "record: bad result $res";; esac
+	[ "$res" != SKIP ] || [ -n "$*" ] || die "record: SKIP without a reason for $name"
+	printf '%s\t%s\t%s\n' "$res" "$name" "$*" > "$RESULTS/check-$(echo "$name" | tr '/ ' '__').res"
+	log "$res: $name${*:+ ($*)}"
+}
+
+# Cross toolchain prefix per kernel ARCH, from Debian's gcc-<triplet> packages.
+cross_prefix() {
+	case $1 in
+	x86_64|x86|i386) echo "" ;;
+	arm64)       echo aarch64-linux-gnu- ;;
+	powerpc)     echo powerpc64le-linux-gnu- ;;
+	s390)        echo s390x-linux-gnu- ;;
+	riscv)       echo riscv64-linux-gnu- ;;
+	*) die "no cross compiler known for ARCH=$1" ;;
+	esac
+}
+
+# kmake ARCH BUILDDIR make-args...: make in the patched tree with O=, ccache and the cross compiler.
+kmake() {
+	local arch=$1 b=$2; shift 2
+	local cc=gcc cross
+	cross=$(cross_prefix "$arch")
+	if command -v ccache >/dev/null; then cc="ccache ${cross}gcc"; else cc="${cross}gcc"; fi
+	make -C "${KTREE:-$TREE}" O="$b" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" \
+		HOSTCC="${HOSTCC:-gcc}" -j"$JOBS" "$@"
+}
+
+# The base commit of the kernel tree: the root commit.
+base_commit() { git -C "${1:-$TREE}" rev-list --max-parents=0 HEAD | tail -n1; }
+
+# Series patches, in order, without the cover letter.
+series_patches() { ls "$TOP/patches/$BASE"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-' || true; }
+
+# Only one kernel build at a time on this machine (2 cores), across every
+# engineer and tool: every build takes this lock.
+BUILD_LOCK=${BUILD_LOCK:-/tmp/coco-dma-build.lock}
+# build_lock: hold the lock until the calling script exits (fd 9).
+build_lock() {
+	exec 9>"$BUILD_LOCK"
+	flock -n 9 || { log "waiting for the build lock ($BUILD_LOCK)"; flock 9; }
+}
+
+# Kernel ARCH used for make, per build arch name (i386 is x86 32-bit).
+image_target() {
+	case $1 in
+	x86_64|i386) echo bzImage ;;
+	arm64) echo Image ;;
+	*) echo vmlinux ;;
+	esac
+}
+
+# Files the series touches (relative to the tree), and the directories whose
+# objects the checks compile: kernel/dma and drivers/virtio always, plus the
+# directory of every touched .c/.h file that has a Makefile. Documentation and
+# scripts/ are checked by their own steps.
+series_files() { git -C "${1:-$TREE}" diff --name-only coco-base..HEAD; }
+touched_dirs() {
+	local t=${1:-$TREE}
+	{ echo kernel/dma; echo drivers/virtio
+	  series_files "$t" | grep -E '\.[ch]$' | grep -vE '^(include|scripts|tools|Documentation)/' | xargs -r -n1 dirname
+	} | sort -u | while read -r d; do [ -f "$t/$d/Makefile" ] && echo "$d"; done
+}
+npatches() { series_patches | wc -l; }
