@@ -10,7 +10,7 @@ set -uo pipefail
 CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"
-mkdir -p "$RESULTS" "$OUT/logs/checkpatch"
+mkdir -p "$RESULTS" "$OUT/logs"
 
 "$TOP/scripts/tree.sh" || die "cannot prepare the series tree"
 n=$(npatches)

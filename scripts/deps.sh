@@ -7,7 +7,7 @@ pkgs=(
 	python3 perl
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-riscv64-linux-gnu
-	sparse coccinelle
+	sparse coccinelle ocaml-nox
 	qemu-system-x86 qemu-system-arm qemu-utils seabios ipxe-qemu device-tree-compiler
 	python3-sphinx python3-sphinx-rtd-theme python3-yaml
 	util-linux coreutils

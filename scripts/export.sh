@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # export.sh: regenerate patches/<base>/ from the commits on top of coco-base in
 # $TREE with git format-patch: the numbered patches, a cover letter whose subject
-# and text are kept from the previous export, and a quilt-style 'series' file.
+# and text are kept (patches/<base>/cover-letter.txt, else the previous export),
+# and a quilt-style 'series' file.
 # The output is deterministic, so re-exporting an unchanged tree gives no diff.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -19,11 +20,16 @@ if [ "$n" -gt 0 ]; then
 	git -C "$TREE" format-patch -q --cover-letter --base=coco-base --zero-commit \
 		--no-signature --subject-prefix=PATCH -o "$tmp" coco-base..HEAD
 	cover=$tmp/0000-cover-letter.patch
-	# Keep the subject and text of the previous cover letter (its blurb ends at
+	# The cover letter's subject and text come from patches/<base>/cover-letter.txt
+	# (first line: subject; then a blank line and the text), which is edited by
+	# hand; without it, from the previous export's cover letter (its text ends at
 	# the shortlog, the first "Name (N):" line).
 	subject="coco-dma: memory encryption fixes for dma-direct and virtio (6.12)"
 	blurb=$tmp/blurb; : > "$blurb"
-	if [ -f "$old_cover" ]; then
+	if [ -f "$dst/cover-letter.txt" ]; then
+		subject=$(head -n1 "$dst/cover-letter.txt")
+		tail -n +3 "$dst/cover-letter.txt" > "$blurb"
+	elif [ -f "$old_cover" ]; then
 		subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$old_cover" | head -n1)
 		awk 'body && /^[^ ].* \([0-9]+\):$/ { exit } body { print } /^$/ && !body { body = 1 }' \
 			"$old_cover" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$blurb"

@@ -11,6 +11,7 @@ BUILD=${BUILD:-$WORK/build}
 RESULTS=${RESULTS:-$OUT/results}
 JOBS=${JOBS:-$(nproc)}
 export PYTHONDONTWRITEBYTECODE=1
+mkdir -p "$OUT/logs"
 
 _t0=${_t0:-$(date +%s)}
 
@@ -109,3 +110,6 @@ touched_dirs() {
 	} | sort -u | while read -r d; do [ -f "$t/$d/Makefile" ] && echo "$d"; done
 }
 npatches() { series_patches | wc -l; }
+
+# logfile NAME: where a check keeps its full output (out/logs/<name with - for />.log).
+logfile() { mkdir -p "$OUT/logs"; echo "$OUT/logs/${1//\//-}.log"; }

@@ -8,19 +8,21 @@ commits=$(git -C "$TREE" rev-list --reverse coco-base..HEAD)
 wt=$(WT=$WORK/wt/bisect "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the bisect worktree"
 for arch in x86_64 arm64; do
 	name=bisect/$arch
+	lf=$(logfile "$name")
+	: > "$lf"
 	bad=
 	i=0
 	for c in coco-base $commits; do
 		git -C "$wt" checkout -q --detach "$c" || { bad="checkout of $c"; break; }
 		what=$( [ "$c" = coco-base ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
 		log "$name: building $what"
-		if ! KTREE=$wt BUILD_DIR=$BUILD/bisect-$arch "$TOP/scripts/build.sh" "$arch" bisect >"$OUT/logs/$name.log" 2>&1; then
+		if ! KTREE=$wt BUILD_DIR=$BUILD/bisect-$arch "$TOP/scripts/build.sh" "$arch" bisect >>"$lf" 2>&1; then
 			bad=$what; break
 		fi
 		i=$((i + 1))
 	done
 	if [ -n "$bad" ]; then
-		record "$name" FAIL "build breaks at $bad, see out/logs/$name.log and work/build/bisect-$arch/build.log"
+		record "$name" FAIL "build breaks at $bad, see ${lf#$TOP/} and work/build/bisect-$arch/build.log"
 	else
 		record "$name" PASS "base + $((i - 1)) patches built one by one"
 	fi

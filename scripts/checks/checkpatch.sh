@@ -5,11 +5,12 @@ set -uo pipefail
 n=0
 for p in $(series_patches); do
 	name=checkpatch/$(basename "$p" .patch)
-	if (cd "$TREE" && ./scripts/checkpatch.pl --strict --quiet --show-types "$p") > "$OUT/logs/$name.log" 2>&1; then
+	lf=$(logfile "$name")
+	if (cd "$TREE" && ./scripts/checkpatch.pl --strict --quiet --show-types "$p") > "$lf" 2>&1; then
 		record "$name" PASS
 	else
-		record "$name" FAIL "$(grep -cE '^(ERROR|WARNING|CHECK)' "$OUT/logs/$name.log") findings, see out/logs/$name.log"
-		sed 's/^/    /' "$OUT/logs/$name.log" | head -n 40 >&2
+		record "$name" FAIL "$(grep -cE '^(ERROR|WARNING|CHECK)' "$lf") findings, see ${lf#$TOP/}"
+		sed 's/^/    /' "$lf" | head -n 40 >&2
 	fi
 	n=$((n + 1))
 done

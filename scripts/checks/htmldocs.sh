@@ -15,7 +15,7 @@ docs() {	# SIDE KTREE
 	local b=$BUILD/htmldocs-$1
 	rm -rf "$b/Documentation/output"
 	make -C "$2" O="$b" SPHINXDIRS=core-api htmldocs >"$OUT/logs/htmldocs-$1.log" 2>&1 || return 1
-	grep -E 'WARNING|ERROR' "$OUT/logs/htmldocs-$1.log" | sed -e "s|$2/||g" -e 's/:[0-9]*: / /' | sort
+	{ grep -E 'WARNING|ERROR' "$OUT/logs/htmldocs-$1.log" || true; } | sed -e "s|$2/||g" -e 's/:[0-9]*: / /' | sort
 }
 build_lock
 log "$name: base"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# matrix-selftest.sh: quick checks that the matrix runner's checks can fail:
+# expectation matching, and QEMU command-line validation of hardware rows
+# (a typo in an object property, a machine property or a device property
+# must be a FAIL, the real rows must validate).  No kernel, ~2 s.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+exec python3 - "$TOP" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(sys.argv[1], 'matrix'))
+os.environ.setdefault('OUT', '/tmp/coco-dma-matrix-selftest')
+import run
+os.makedirs(run.MX, exist_ok=True)
+bad = 0
+def check(cond, what):
+    global bad
+    print('%s - %s' % ('ok' if cond else 'not ok', what))
+    bad += not cond
+cv = run.check_value
+check(cv('>0', '5') and not cv('>0', '0') and not cv('>0', '-1'), 'expect >0')
+check(cv('0', '0') and not cv('0', '1') and not cv('0', None), 'expect literal, missing counter fails')
+check(cv('pass|fail', 'fail') and not cv('pass|fail', 'timeout'), 'expect alternatives')
+check(cv('*', None) and cv('>=2', '2') and not cv('!=0', '0'), 'expect *, >=, !=')
+rows = {r['name']: r for r in run.load_rows()}
+for name in ('hw-01-x86-sev', 'hw-05-x86-coco-iommu-off', 'hw-06-arm64-pkvm'):
+    ok, detail, missing = run.validate_hw(rows[name])
+    check(ok, 'real row %s validates (%s)' % (name, detail))
+base = rows['hw-01-x86-sev']
+for old, new in (('reduced-phys-bits=1', 'reduced-phys-bitz=1'),
+                 ('confidential-guest-support=', 'confidental-guest-support='),
+                 ('iommu_platform=on', 'iommu_platfrom=on'),
+                 ('-object sev-guest,', '-object sev-gest,')):
+    row = dict(base, qemu=base['qemu'].replace(old, new))
+    ok, detail, missing = run.validate_hw(row)
+    check(not ok, 'typo %s is a FAIL: %s' % (new, detail))
+cca = dict(rows['hw-07-arm64-cca'])
+cca['validate_tcg'] = cca['validate_tcg'].replace('x-rme=on', 'x-rmee=on')
+ok, detail, missing = run.validate_hw(cca)
+check(not ok, 'cpu property typo x-rmee is a FAIL, not "QEMU too old": %s' % detail)
+print('selftest: %d failed' % bad)
+sys.exit(1 if bad else 0)
+PY
