@@ -19,7 +19,8 @@ def main(argv):
     out = argv[1]
     expect = [argv[i + 1] for i, a in enumerate(argv) if a == '--expect']
     rows = []  # (name, result, detail, passed, failed, skipped)
-    for path in sorted(glob.glob(os.path.join(out, 'results', 'check-*.res'))):
+    # in the order the steps ran
+    for path in sorted(glob.glob(os.path.join(out, 'results', 'check-*.res')), key=os.path.getmtime):
         with open(path) as f:
             res, name, detail = (f.read().rstrip('\n').split('\t') + ['', ''])[:3]
         rows.append((name, res, detail, int(res == 'PASS'), int(res == 'FAIL'), int(res == 'SKIP')))

@@ -27,6 +27,14 @@ for arch in powerpc s390 riscv; do
 			record "$name" FAIL "configuration failed, see out/logs/cross-$arch.log"; rm -f "$b/.config"; continue
 		fi
 	fi
+	# The options that make the arch interesting must have survived olddefconfig.
+	lost=
+	for ((i = 1; i < ${#extra[@]}; i += 2)); do
+		grep -q "^CONFIG_${extra[i]}=[ym]" "$b/.config" || lost+=" ${extra[i]}"
+	done
+	if [ -n "$lost" ]; then
+		record "$name" FAIL "Kconfig dropped:$lost"; rm -f "$b/.config"; continue
+	fi
 	log "$name: compiling ${dirs[*]}"
 	if run_logged "$OUT/logs/cross-$arch.log" kmake "$arch" "$b" "${dirs[@]/%//}"; then
 		nobj=$(for d in "${dirs[@]}"; do find "$b/$d" -name '*.o' ! -name 'built-in.a' 2>/dev/null; done | wc -l)
