@@ -9,7 +9,7 @@ pkgs=(
 	gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-riscv64-linux-gnu
 	sparse coccinelle ocaml-nox
 	qemu-system-x86 qemu-system-arm qemu-utils seabios ipxe-qemu device-tree-compiler
-	python3-sphinx python3-sphinx-rtd-theme python3-yaml
+	python3-sphinx python3-sphinx-rtd-theme python3-yaml python3-ply python3-git
 	util-linux coreutils
 )
 missing=()
