@@ -7,7 +7,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants}
+CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants tools-virtio}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"
 mkdir -p "$RESULTS" "$OUT/logs"
