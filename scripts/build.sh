@@ -24,6 +24,8 @@ arm64)       frag_arch=$TOP/configs/arm64-virt.config ;;
 *) die "build.sh: unsupported ARCH $arch" ;;
 esac
 frags=("$TOP/configs/common-guest.config" "$frag_arch")
+# Confidential guest options exist for x86_64 only, not for the i386 variant.
+[ "$arch" != x86_64 ] || frags+=("$TOP/configs/x86_64-coco.config")
 [ "$variant" = none ] || frags+=("$TOP/configs/variants/$variant.config")
 for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
 
