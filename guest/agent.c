@@ -669,7 +669,11 @@ int main(void)
 		say("# counter disk=missing");
 	} else {
 		double t = now();
+		char p[128];
 
+		/* The largest request the block layer builds for the disk. */
+		snprintf(p, sizeof(p), "/sys/block/%s/queue/max_hw_sectors_kb", disk + 5);
+		counter("blk_max_hw_kb", read_long(p, -1));
 		rc = run_child(disk_test, timeout);
 		say("# counter disk=%s", verdict(rc));
 		result(rc == 0, "disk_rw", rc < 0 ? "timeout after %ds" : rc ? "rc=%d" : "",

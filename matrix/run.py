@@ -16,7 +16,9 @@ result is FAIL.
 
 Environment: ROWS (space-separated globs, default all), SIDES ("series stock"),
 TIMEOUT (seconds per boot, default 120), MATRIX_JOBS (parallel boots, default
-1), MATRIX_NO_BUILD=1 (use existing kernels, fail if missing), ACCEL (tcg).
+1), MATRIX_NO_BUILD=1 (use existing kernels, fail if missing), ACCEL (auto:
+KVM for guests of the host's arch when a probe shows KVM runs vCPUs, else TCG;
+or tcg, or kvm to insist).
 """
 import concurrent.futures
 import fnmatch
@@ -40,7 +42,8 @@ TREE = os.path.join(TOP, 'work', 'linux-' + BASE)
 TIMEOUT = int(os.environ.get('TIMEOUT', '120'))
 SIDES = os.environ.get('SIDES', 'series stock').split()
 JOBS = int(os.environ.get('MATRIX_JOBS', '1'))
-ACCEL = os.environ.get('ACCEL', 'tcg')  # nested KVM hangs on this host
+ACCEL = os.environ.get('ACCEL', 'auto')
+HOST_ARCH = {'x86_64': 'x86_64', 'aarch64': 'arm64'}.get(os.uname().machine)
 
 ARCH = {
     'arm64': dict(qemu='qemu-system-aarch64', cc='aarch64-linux-gnu-gcc',
@@ -218,6 +221,48 @@ def devices(row, disk):
     return args
 
 
+_accel = {}
+
+
+def probe_kvm(arch, image):
+    """(True, detail) when KVM runs this arch's guest kernel here.  Nested KVM
+    on some CI hosts runs the firmware (SeaBIOS prints its banner) and then
+    hangs once the kernel starts, so the probe boots the guest kernel itself
+    and waits for its banner on the console."""
+    if arch != HOST_ARCH:
+        return False, 'guest arch %s differs from the host' % arch
+    if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return False, 'no usable /dev/kvm'
+    if not image or not os.path.exists(image):
+        return False, 'no guest kernel to probe KVM with'
+    a = ARCH[arch]
+    cmd = [a['qemu'], '-accel', 'kvm', '-M', a['machine'], '-cpu', 'host', '-m', '256',
+           '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-kernel', image,
+           '-append', 'console=%s panic=-1' % a['console']]
+    t0 = time.time()
+    try:
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=30).stdout
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout or b''
+    out = out.decode(errors='replace')
+    if 'Linux version' in out:
+        return True, 'KVM probe: guest kernel printed its banner after %.1fs' % (time.time() - t0)
+    return False, 'KVM probe: no kernel banner within 30s under KVM (nested vCPUs hang), using TCG'
+
+
+def accel_for(arch, image=None):
+    """(accelerator, why) for boot rows of this arch, probed once."""
+    if arch not in _accel:
+        if ACCEL in ('tcg', 'kvm'):
+            _accel[arch] = (ACCEL, 'ACCEL=%s' % ACCEL)
+        else:
+            ok, why = probe_kvm(arch, image)
+            _accel[arch] = ('kvm' if ok else 'tcg', why)
+        log('accel %s: %s (%s)' % (arch, _accel[arch][0], _accel[arch][1]))
+    return _accel[arch]
+
+
 def machine_args(row):
     a = ARCH[row['arch']]
     return (['-M', row.get('machine', a['machine']), '-cpu', row.get('cpu', a['cpu']),
@@ -366,7 +411,7 @@ def boot(row, side, kern, cpio):
     a = ARCH[row['arch']]
     append = ' '.join(['console=%s' % a['console'], 'panic=-1', row.get('cmdline', '')] +
                       agent_args(row)).replace('  ', ' ')
-    cmd = ([a['qemu'], '-accel', ACCEL] + machine_args(row) +
+    cmd = ([a['qemu'], '-accel', accel_for(row['arch'])[0]] + machine_args(row) +
            ['-kernel', kern['image'], '-initrd', cpio, '-append', append] +
            (['-dtb', dtb] if dtb else []) + devices(row, disk))
     run_and_check(row, side, cmd, res)
@@ -597,6 +642,18 @@ def hw_row(row, kern, cpio):
     if ok and missing:  # the rest checked out, but part of it cannot be checked here
         v.update(result='SKIP', skip='only partly validated (%s); not checkable with the local QEMU: %s' % (
             detail, missing))
+    # The guest kernels must be ready for the day a host has the hardware.
+    for side in SIDES:
+        k = kern.get((side, row['arch']))
+        if not k or k['error'] or v['result'] == 'FAIL':
+            continue
+        cfg = open(os.path.join(k['build'], '.config')).read()
+        need = [o for o in row.get('guest_config', '').split() if '\n%s=y' % o not in cfg]
+        if need:
+            v.update(result='FAIL', why=['%s guest kernel lacks %s (add to configs/)' % (
+                side, ' '.join(need))])
+        elif row.get('guest_config'):
+            v['detail'] += '; %s guest has %s' % (side, row['guest_config'])
     out.append(v)
     have, why = host_has(row['require'])
     if missing:
@@ -702,7 +759,9 @@ def write_outputs(results, rows, kern, wall):
     md = ['# coco-dma QEMU boot matrix', '',
           'Generated %s by scripts/matrix.sh; total wall time %.0f s; QEMU %s; accel %s; TIMEOUT=%ss.' % (
               time.strftime('%Y-%m-%d %H:%M:%S'), wall,
-              '.'.join(map(str, qemu_version('qemu-system-x86_64'))), ACCEL, TIMEOUT), '']
+              '.'.join(map(str, qemu_version('qemu-system-x86_64'))),
+              ', '.join('%s=%s (%s)' % (k, v[0], v[1]) for k, v in sorted(_accel.items())) or ACCEL,
+              TIMEOUT), '']
     for (side, arch), k in sorted(kern.items()):
         md.append('- %s/%s: %s, %s%s' % (side, arch, os.path.relpath(k['image'], TOP), k.get('rev', ''),
                                          (' **' + k['error'] + '**') if k['error'] else ''))
@@ -773,6 +832,9 @@ def main():
     arches = sorted(set(r['arch'] for r in boot_rows + hw_run))
     kern = build_kernels(arches) if arches else {}
     cpio = {a: build_initramfs(a) for a in arches}
+    for a in arches:
+        k = kern.get((SIDES[0], a))
+        accel_for(a, k['image'] if k and not k['error'] else None)
     jobs = []
     for row in boot_rows:
         for side in SIDES:
