@@ -20,6 +20,17 @@
  * (whole run, default 90), agent.disk_kib=N (default 4096),
  * agent.frames=N (default 64), agent.decision="ERE" (series decision line),
  * agent.decision_exclude="ERE", agent.off=poweroff|reboot.
+ *
+ * agent.mode=bench (make bench, see bench/README.md) replaces the tests:
+ *   agent.dmamap=BUS:DEV  bind BUS (platform|pci) device DEV to the
+ *         dma_map_benchmark driver (driver_override) and run the kernel's
+ *         tools/testing/selftests/dma/dma_map_benchmark (/dma_map_benchmark)
+ *         agent.dmamap_runs times with agent.dmamap_args;
+ *   agent.blk_mib=N  sequential O_DIRECT write, then read, of N MiB of the
+ *         first virtio-blk disk in agent.blk_chunk_kib requests,
+ *         agent.blk_passes times;
+ *   agent.memcpy_mib=N  memcpy bandwidth, agent.memcpy_passes times;
+ * each sample is one "# bench KEY ..." line.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -601,6 +612,165 @@ static int kmsg_scan(void)
 	return 0;
 }
 
+/* --------------------------------------------------------------- bench */
+
+/* Bind /sys/bus/BUS/devices/DEV to the dma_map_benchmark driver. */
+static int dmamap_bind(const char *spec)
+{
+	char bus[16], dev[64], p[256];
+	const char *c = strchr(spec, ':');
+
+	if (!c || c - spec >= (long)sizeof(bus))
+		return -1;
+	snprintf(bus, sizeof(bus), "%.*s", (int)(c - spec), spec);
+	snprintf(dev, sizeof(dev), "%s", c + 1);
+	snprintf(p, sizeof(p), "/sys/bus/%s/devices/%s/driver_override", bus, dev);
+	if (write_str(p, "dma_map_benchmark")) {
+		say("# bench dmamap: %s: %s", p, strerror(errno));
+		return -1;
+	}
+	snprintf(p, sizeof(p), "/sys/bus/%s/drivers/dma_map_benchmark/bind", bus);
+	if (write_str(p, dev)) {
+		say("# bench dmamap: bind %s via %s: %s", dev, p, strerror(errno));
+		return -1;
+	}
+	return access("/sys/kernel/debug/dma_map_benchmark", F_OK);
+}
+
+/* Run /dma_map_benchmark ARGS; each line of its output becomes "# bench dmamap run=N: LINE". */
+static int dmamap_run(int run, const char *args)
+{
+	static char out[4096];
+	char buf[1024], *argv[24], *line, *nl;
+	int pfd[2], st, argc = 0;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(buf, sizeof(buf), "%s", args);
+	argv[argc++] = "/dma_map_benchmark";
+	for (line = strtok(buf, " "); line && argc < 23; line = strtok(NULL, " "))
+		argv[argc++] = line;
+	argv[argc] = NULL;
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (len < sizeof(out) - 1 && (n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	for (line = out; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		else
+			*nl = 0;
+		if (*line)
+			say("# bench dmamap run=%d: %s", run, line);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 98;
+}
+
+static int blk_bench(void)
+{
+	size_t mib = atol(param("blk_mib", "0")), chunk = atol(param("blk_chunk_kib", "1024")) * 1024;
+	int passes = atoi(param("blk_passes", "1")), pass, wr, fd;
+	size_t total = mib << 20, off;
+	unsigned char *buf;
+
+	if (!disk[0] || !chunk || posix_memalign((void **)&buf, 4096, chunk))
+		return 2;
+	fill(buf, chunk, 42);
+	for (pass = 0; pass < passes; pass++)
+		for (wr = 1; wr >= 0; wr--) {
+			double t;
+
+			fd = open(disk, (wr ? O_WRONLY : O_RDONLY) | O_DIRECT);
+			if (fd < 0)
+				return 2;
+			t = now();
+			for (off = 0; off + chunk <= total; off += chunk)
+				if ((wr ? pwrite(fd, buf, chunk, off) : pread(fd, buf, chunk, off)) !=
+				    (ssize_t)chunk) {
+					say("# bench blk: %s at %zu: %s", wr ? "write" : "read", off,
+					    strerror(errno));
+					return 1;
+				}
+			t = now() - t;
+			close(fd);
+			say("# bench blk pass=%d op=%s bytes=%zu chunk=%zu seconds=%.6f mib_s=%.2f",
+			    pass, wr ? "write" : "read", total, chunk, t, total / 1048576.0 / t);
+		}
+	return 0;
+}
+
+static int memcpy_bench(void)
+{
+	size_t len = (size_t)atol(param("memcpy_mib", "0")) << 20, chunk = 256 * 1024, off;
+	int passes = atoi(param("memcpy_passes", "1")), pass;
+	unsigned char *src = malloc(len), *dst = malloc(len);
+
+	if (!src || !dst || !len)
+		return 2;
+	fill(src, len, 1);
+	memset(dst, 0, len);
+	for (pass = 0; pass < passes; pass++) {
+		double t = now();
+
+		for (off = 0; off < len; off += chunk)
+			memcpy(dst + off, src + off, chunk);
+		t = now() - t;
+		say("# bench memcpy pass=%d bytes=%zu chunk=%zu seconds=%.6f mib_s=%.2f",
+		    pass, len, chunk, t, len / 1048576.0 / t);
+	}
+	return memcmp(src, dst, len) ? 1 : 0;
+}
+
+/* KTAP plan of bench_main(): mounts, the benchmarks asked for, kmsg_read. */
+static int bench_plan(void)
+{
+	return 2 + (param("dmamap", "")[0] ? 2 : 0) + (atol(param("memcpy_mib", "0")) > 0) +
+	       (atol(param("blk_mib", "0")) > 0);
+}
+
+/* agent.mode=bench: only the benchmarks asked for, then the counters. */
+static void bench_main(void)
+{
+	const char *dev = param("dmamap", "");
+	int rc, i, runs = atoi(param("dmamap_runs", "1"));
+
+	if (dev[0]) {
+		char args[512];
+
+		snprintf(args, sizeof(args), "%s", param("dmamap_args", "-s 1"));
+		rc = dmamap_bind(dev);
+		result(rc == 0, "bench_dmamap_bind", rc ? "%s not bound" : "", dev);
+		for (i = 0; rc == 0 && i < runs; i++)
+			rc = dmamap_run(i, args);
+		result(rc == 0, "bench_dmamap", rc ? "dma_map_benchmark rc=%d" : "", rc);
+	}
+	if (atol(param("memcpy_mib", "0")) > 0) {
+		rc = memcpy_bench();
+		result(rc == 0, "bench_memcpy", rc ? "rc=%d" : "", rc);
+	}
+	if (atol(param("blk_mib", "0")) > 0) {
+		rc = disk[0] ? blk_bench() : 2;
+		result(rc == 0, "bench_blk", rc ? "rc=%d (disk %s)" : "", rc, disk[0] ? disk : "missing");
+	}
+	swiotlb_counters("after");
+	virtio_counters();
+	result(kmsg_scan() == 0, "kmsg_read", "");
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void find_devices(void)
@@ -636,7 +806,7 @@ static const char *verdict(int rc)
 
 int main(void)
 {
-	int timeout, rc, fd;
+	int timeout, rc, fd, bench;
 	double t0;
 
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -658,10 +828,16 @@ int main(void)
 	say("KTAP version 1");
 	say("# agent: coco-dma matrix agent, uptime %lds, per-test timeout %ds",
 	    read_long("/proc/uptime", 0), timeout);
-	say("1..4");
+	bench = !strcmp(param("mode", ""), "bench");
+	say("1..%d", bench ? bench_plan() : 4);
 	result(access("/sys/kernel/debug/.", F_OK) == 0 && access("/proc/self", F_OK) == 0,
 	       "mounts", "");
 	find_devices();
+	if (bench) {
+		bench_main();
+		say("# agent: done in %.2fs, %d failed", now() - t0, failures);
+		power_off();
+	}
 	swiotlb_counters("before");
 
 	if (!disk[0]) {
