@@ -2,12 +2,13 @@
 # check.sh [STEP...]: the maintainer's gate. Runs the named checks (default:
 # all), KUnit on x86_64 and arm64, and the emulable boot-matrix rows when the
 # matrix exists, then prints one summary table ending in "N passed, N failed".
-#   CHECKS="checkpatch bisect static cocci htmldocs cross variants"  KUNIT_ARCHS="x86_64 arm64"
+#   CHECKS="checkpatch bisect static cocci htmldocs cross variants tools-virtio bench-smoke"
+#   KUNIT_ARCHS="x86_64 arm64"
 #   MATRIX=0 skips the boot matrix (reported as skipped, not passed).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants tools-virtio}
+CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants tools-virtio bench-smoke}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"
 mkdir -p "$RESULTS" "$OUT/logs"
