@@ -730,10 +730,10 @@ def write_outputs(results, rows, kern, wall):
 
     by = {(r['row'], r['side']): r for r in results}
     keys = ('access_platform', 'pool_hiwater', 'swiotlb_hiwater', 'remap_other', 'iommu_groups',
-            'disk', 'net', 'kmsg_swiotlb_full', 'kmsg_decision')
+            'disk', 'blk_max_hw_kb', 'net', 'kmsg_swiotlb_full', 'kmsg_decision')
     short = {'access_platform': 'AP', 'pool_hiwater': 'pool_hw', 'swiotlb_hiwater': 'swl_hw',
              'remap_other': 'remap', 'iommu_groups': 'iommu', 'kmsg_swiotlb_full': 'full',
-             'kmsg_decision': 'decision'}
+             'kmsg_decision': 'decision', 'blk_max_hw_kb': 'blk_kb'}
 
     def cell(r):
         if not r:
@@ -816,7 +816,8 @@ def write_outputs(results, rows, kern, wall):
               'io_tlb_used_hiwater of the restricted pool / default swiotlb after I/O (2 KiB slots, '
               '-1 = no such debugfs dir); remap = dma_common_contiguous_remap vmalloc areas other than '
               'the 128 KiB atomic pools; iommu = /sys/kernel/iommu_groups entries; full = '
-              '"swiotlb buffer is full" lines; decision = series decision lines (row regex).')
+              '"swiotlb buffer is full" lines; decision = series decision lines (row regex); blk_kb = '
+              'max_hw_sectors_kb of the virtio-blk disk (largest request).')
     with open(os.path.join(OUT, 'matrix.md'), 'w') as f:
         f.write('\n'.join(md) + '\n')
 
