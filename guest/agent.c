@@ -28,7 +28,8 @@
  *         agent.dmamap_runs times with agent.dmamap_args;
  *   agent.blk_mib=N  sequential O_DIRECT write, then read, of N MiB of the
  *         first virtio-blk disk in agent.blk_chunk_kib requests,
- *         agent.blk_passes times;
+ *         agent.blk_passes times (agent.blk_max_sectors_kb=N caps the
+ *         block layer's requests first);
  *   agent.memcpy_mib=N  memcpy bandwidth, agent.memcpy_passes times;
  * each sample is one "# bench KEY ..." line.
  */
@@ -689,6 +690,24 @@ static int blk_bench(void)
 
 	if (!disk[0] || !chunk || posix_memalign((void **)&buf, 4096, chunk))
 		return 2;
+	/* agent.blk_max_sectors_kb=N: cap the requests, as a control for the limits. */
+	if (atol(param("blk_max_sectors_kb", "0")) > 0) {
+		char p[128];
+
+		snprintf(p, sizeof(p), "/sys/block/%s/queue/max_sectors_kb", disk + 5);
+		if (write_str(p, param("blk_max_sectors_kb", "0")))
+			say("# bench blk: %s: %s", p, strerror(errno));
+	}
+	/* The request limits the block layer works with: they set how an I/O is split. */
+	for (pass = 0; pass < 4; pass++) {
+		static const char *const q[] = { "max_hw_sectors_kb", "max_sectors_kb",
+						 "max_segment_size", "max_segments" };
+		char p[128], key[64];
+
+		snprintf(p, sizeof(p), "/sys/block/%s/queue/%s", disk + 5, q[pass]);
+		snprintf(key, sizeof(key), "blk_%s", q[pass]);
+		counter(key, read_long(p, -1));
+	}
 	fill(buf, chunk, 42);
 	for (pass = 0; pass < passes; pass++)
 		for (wr = 1; wr >= 0; wr--) {
