@@ -667,12 +667,16 @@ def lat_stats(cells, samples):
 # ------------------------------------------------------------------- blk
 
 BLK_CFGS = [
-    # name, AP, pool, description
-    ('nopool-ap', True, False, 'no pool, ACCESS_PLATFORM (dma-direct, no bounce)'),
-    ('pool-ap', True, True, 'restricted pool, ACCESS_PLATFORM (bounce)'),
-    ('nopool-noap', False, False, 'no pool, no ACCESS_PLATFORM (virtio bypasses the DMA API)'),
-    ('pool-noap', False, True, 'restricted pool, no ACCESS_PLATFORM (stock bypasses the pool, series bounces)'),
+    # name, AP, pool, description, extra agent arguments
+    ('nopool-ap', True, False, 'no pool, ACCESS_PLATFORM (dma-direct, no bounce)', []),
+    ('pool-ap', True, True, 'restricted pool, ACCESS_PLATFORM (bounce)', []),
+    ('pool-ap-256k', True, True, 'as pool-ap, requests capped at 256 KiB in both kernels '
+     '(max_sectors_kb=256: a control for the request limits)', ['agent.blk_max_sectors_kb=256']),
+    ('nopool-noap', False, False, 'no pool, no ACCESS_PLATFORM (virtio bypasses the DMA API)', []),
+    ('pool-noap', False, True, 'restricted pool, no ACCESS_PLATFORM (stock bypasses the pool, series bounces)', []),
 ]
+BOUNCE_REF = {'pool-ap': 'nopool-ap', 'pool-ap-256k': 'nopool-ap', 'pool-noap': 'nopool-noap'}
+BLK_LIMITS = ('max_hw_sectors_kb', 'max_sectors_kb', 'max_segment_size', 'max_segments')
 BLK_RE = re.compile(r'^# bench blk pass=(\d+) op=(\w+) bytes=\d+ chunk=\d+ seconds=([\d.]+) mib_s=([\d.]+)', re.M)
 MEMCPY_RE = re.compile(r'^# bench memcpy pass=(\d+) bytes=\d+ chunk=\d+ seconds=([\d.]+) mib_s=([\d.]+)', re.M)
 
@@ -683,7 +687,7 @@ def blk_bench(kern, cpio, cmds):
     if kern[('series', arch)]['error'] or kern[('stock', arch)]['error'] or arch not in cpio:
         problem('blk: no arm64 kernels or initramfs')
         return cfgs, samples
-    for name, ap, pool, desc in BLK_CFGS:
+    for name, ap, pool, desc, extra_args in BLK_CFGS:
         tag = 'blk-' + name
         row = {'arch': arch, 'name': tag, 'nics': '0',
                'qemu_extra': '-global virtio-mmio.force-legacy=false'}
@@ -706,12 +710,17 @@ def blk_bench(kern, cpio, cmds):
         cfgs.append(cfg)
         append = ['agent.blk_mib=%d' % BLK_MIB, 'agent.blk_passes=%d' % BLK_PASSES,
                   'agent.memcpy_mib=%d' % MEMCPY_MIB, 'agent.memcpy_passes=%d' % BLK_PASSES,
-                  'agent.watchdog=%d' % (TIMEOUT - 10)]
+                  'agent.watchdog=%d' % (TIMEOUT - 10)] + extra_args
         for i in range(BLK_BOOTS):
             for side in (SIDES if i % 2 == 0 else SIDES[::-1]):
                 text, c, cmd, wall, logf = boot('%s-%d' % (tag, i), row, side, kern[(side, arch)],
                                                 cpio[arch], append, ['-accel', 'tcg'], disk=disk, dtb=dtb)
                 cmds.setdefault(tag, {}).setdefault(side, ' '.join(shlex.quote(x) for x in cmd))
+                lim = {k: c.get('blk_' + k) for k in BLK_LIMITS}
+                cfg.setdefault('limits', {}).setdefault(side, lim)
+                if cfg['limits'][side] != lim:
+                    problem('%s %s: request limits changed between boots: %s / %s' % (
+                        tag, side, cfg['limits'][side], lim))
                 base = dict(cfg=name, side=side, boot=i, log=logf, loadavg=c['loadavg'],
                             pool_hiwater=int(c.get('pool_hiwater', -9)),
                             access_platform=int(c.get('access_platform', -9)))
@@ -743,7 +752,16 @@ def blk_stats(cfgs, samples):
     for cfg in cfgs:
         for kind in ('write', 'read'):
             sel = [x for x in samples if x['cfg'] == cfg['name'] and x['kind'] == kind and not x['warmup']]
-            out[(cfg['name'], kind)] = ab_stats(sel, 'mib_s', BLK_BOOTS)
+            o = out[(cfg['name'], kind)] = ab_stats(sel, 'mib_s', BLK_BOOTS)
+            pr = o.get('pairs') or []
+            if len(pr) >= 3 and abs(o['ratio'] - 1) > 0.02 and (max(pr) < 1 or min(pr) > 1):
+                lim = cfg.get('limits', {})
+                findings.append('blk %s %s: series/stock %.3f, %s in all %d boot pairs (%.3f–%.3f)%s' % (
+                    cfg['name'], kind, o['ratio'], 'slower' if o['ratio'] < 1 else 'faster', len(pr),
+                    min(pr), max(pr), '; request limits differ: stock %s, series %s' % (
+                        '/'.join(str(lim['stock'].get(k)) for k in BLK_LIMITS),
+                        '/'.join(str(lim['series'].get(k)) for k in BLK_LIMITS))
+                    if lim.get('stock') and lim.get('series') and lim['stock'] != lim['series'] else ''))
     sel = [dict(x, boot=0) for x in samples if x['kind'] == 'memcpy' and not x['warmup']]
     mem = ab_stats(sel, 'mib_s', 1)
     return out, mem
@@ -839,7 +857,7 @@ def summary(size, seams, latst, blk, blkst, mem):
             c.append('%s → %s (%s)' % (fmt(o.get('stock', {}).get('median'), 0),
                                        fmt(o.get('series', {}).get('median'), 0), ratio(o)))
         rows.append('| %s | %s | %s |' % (cfg['desc'], c[0], c[1]))
-    ref = {'pool-ap': 'nopool-ap', 'pool-noap': 'nopool-noap'}
+    ref = BOUNCE_REF
     bu = []
     for cfg, r in sorted(ref.items()):
         for op in ('write', 'read'):
@@ -970,7 +988,7 @@ def write(meta, size, seams, lat, latst, blk, blkst, mem, cmds):
            '| config | op | stock | series | series/stock (min–max) | A/A stock, series | '
            'bounced/unbounced stock | bounced/unbounced series |',
            '|---|---|---|---|---|---|---|---|']
-    ref = {'pool-ap': 'nopool-ap', 'pool-noap': 'nopool-noap'}
+    ref = BOUNCE_REF
     for cfg in blk[0]:
         for op in ('write', 'read'):
             o = blkst.get((cfg['name'], op), {})
@@ -985,9 +1003,13 @@ def write(meta, size, seams, lat, latst, blk, blkst, mem, cmds):
     md += ['', 'Guest memcpy (glibc, 256 KiB blocks over %d MiB), the ceiling a bounced transfer cannot beat '
            '(each bounced byte is copied once): stock %s, series %s MiB/s.' % (
                MEMCPY_MIB, mm(mem.get('stock'), 0), mm(mem.get('series'), 0)), '']
+    md += ['Request limits of the disk in the guest (`/sys/block/vda/queue/`: max_hw_sectors_kb / '
+           'max_sectors_kb / max_segment_size / max_segments), the 1 MiB `pread`/`pwrite` is split by them:', '']
     for cfg in blk[0]:
-        md.append('- %s: %s%s' % (cfg['name'], cfg['desc'],
-                                  ('; DT: ' + '; '.join(cfg['dt_edits'])) if cfg['dt_edits'] else ''))
+        lim = cfg.get('limits', {})
+        md.append('- %s: %s%s; limits stock %s, series %s' % (
+            cfg['name'], cfg['desc'], ('; DT: ' + '; '.join(cfg['dt_edits'])) if cfg['dt_edits'] else '',
+            *('/'.join(str(lim.get(side, {}).get(k)) for k in BLK_LIMITS) for side in ('stock', 'series'))))
     md += ['', '## QEMU command lines', '',
            'The first line of every log in `out/%s/logs/` is its exact command.' % NAME, '']
     for tag in sorted(cmds):

@@ -33,7 +33,7 @@ for cfg in d['blk']['configs']:
         for side in ('series', 'stock'):
             if (cfg['name'], k, side) not in kinds:
                 bad.append('no %s %s samples for blk %s' % (side, k, cfg['name']))
-if len(d['blk']['configs']) < 4:
+if len(d['blk']['configs']) < 5:
     bad.append('%d blk configs' % len(d['blk']['configs']))
 bad += d['problems']
 print('; '.join(bad)[:400])
