@@ -464,8 +464,9 @@ def build_tools():
             cpio[arch] = build_initramfs(arch, [('/dma_map_benchmark', exe)])
         except RuntimeError as e:
             problem('initramfs %s: %s' % (arch, e))
-    return cpio, ' '.join(shlex.quote(x) for x in cmd[:-3] + ['-o', 'dma_map_benchmark-ARCH',
-                                                             os.path.relpath(src, TOP)])
+    return cpio, '%s -static -O2 -Wall -idirafter %s -o dma_map_benchmark-ARCH %s' % (
+        ' | '.join(mx.ARCH[a]['cc'] for a in ARCHES), os.path.relpath(os.path.join(mx.TREE, 'include'), TOP),
+        os.path.relpath(src, TOP))
 
 
 def build_initramfs(arch, extra):
