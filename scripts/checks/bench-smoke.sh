@@ -2,8 +2,9 @@
 # bench-smoke: one iteration of `make bench` (BENCH_SMOKE=1) so that the
 # benchmark cannot rot: the kernels and dma_map_benchmark build, bloat-o-meter
 # runs on both arches, every latency cell and blk configuration yields parsed
-# samples on both kernels and takes the DMA path it should. The numbers are not
-# judged (one iteration measures nothing); `make bench` is the measurement.
+# samples on both kernels and takes the DMA path it should. Code size is
+# judged (no growth of the map/unmap hot path, no KUnit symbol in a KUNIT=n
+# vmlinux); the timings are not (one iteration measures nothing).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 lf=$(logfile bench-smoke)
@@ -20,6 +21,13 @@ for arch in ('x86_64', 'arm64'):
     s = d['size'].get(arch) or {}
     if not s.get('summary') or not any(h['series'] is not None for h in s.get('hot', [])):
         bad.append('bloat-o-meter/nm gave nothing for %s' % arch)
+    # Code size is deterministic, unlike the timings: judge it here.
+    grown = ['%s %+d B' % (h['name'], h['delta']) for h in s.get('hot', []) if (h.get('delta') or 0) > 0]
+    if grown:
+        bad.append('%s hot-path growth: %s' % (arch, ', '.join(grown)))
+    if s.get('kunit_syms_new') or s.get('seam_syms'):
+        bad.append('%s series vmlinux has KUnit symbols: %s' % (
+            arch, ' '.join((s.get('kunit_syms_new') or []) + (s.get('seam_syms') or []))))
 cells = d['latency']['cells']
 if len(cells) < 4:
     bad.append('%d latency cells' % len(cells))
