@@ -1,6 +1,7 @@
 # coco-dma: the entry points. Every target installs what it needs first.
 #   make matrix       the QEMU boot matrix (series and stock kernels)
 #   make check        every check, KUnit on x86_64 + arm64, the emulable matrix rows
+#   make check-quick  for iterating: checkpatch, KUnit and the matrix on the tree as it is
 # See README.md.
 
 BASE ?= 6.12
@@ -8,11 +9,11 @@ ARCH ?= arm64
 S := scripts
 export BASE
 
-.PHONY: help deps base tree export build kunit checks check matrix bench clean distclean
+.PHONY: help deps base tree export build kunit checks check check-quick matrix bench clean distclean
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "  make deps | base | tree | export | build ARCH=x86_64|arm64 | kunit | checks | check | matrix | bench"
+	@echo "  make deps | base | tree | export | build ARCH=x86_64|arm64 | kunit | checks | check | check-quick | matrix | bench"
 
 deps:
 	@$(S)/deps.sh
@@ -38,6 +39,11 @@ checks: tree
 
 check: tree
 	@$(S)/check.sh
+
+# The quick loop: no bisect, static, cocci, htmldocs, cross, variants,
+# tools-virtio or bench-smoke (reported as skipped, with that reason).
+check-quick: tree
+	@QUICK=1 CHECKS="checkpatch" $(S)/check.sh
 
 matrix: tree
 	@$(S)/matrix.sh

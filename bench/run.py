@@ -1039,9 +1039,7 @@ def main():
     for k, v in sorted(kern.items()):
         if v['error']:
             problem('kernel %s/%s: %s' % (k[0], k[1], v['error']))
-    tree_rev = {side: '%s: %s' % (os.path.relpath(kern[(side, 'x86_64')]['tree'], TOP),
-                                  git(kern[(side, 'x86_64')]['tree'], 'describe', '--always', '--dirty',
-                                      '--tags')) for side in SIDES}
+    tree_rev = {side: os.path.relpath(kern[(side, 'x86_64')]['build'], TOP) for side in SIDES}
     same = git(mx.TREE, 'diff', '--stat', 'coco-base', '--', 'kernel/dma/map_benchmark.c',
                'include/linux/map_benchmark.h', 'tools/testing/selftests/dma')
     if same:

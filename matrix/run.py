@@ -136,37 +136,36 @@ def check_value(spec, val):
 
 # --------------------------------------------------------------- kernels
 
-def kernel_tree(side):
-    if side == 'series':
-        return TREE
-    r = sh(['bash', os.path.join(TOP, 'scripts', 'basetree.sh')])
-    if r.returncode:
-        raise RuntimeError('basetree.sh failed:\n' + r.stdout)
-    return r.stdout.strip().splitlines()[-1]
-
-
 def build_kernels(arches):
+    """The guest kernels of every side and arch, from scripts/guest-kernel.sh
+    (stock: coco-base; series: the tree's HEAD, or the tree itself when it has
+    uncommitted changes). With MATRIX_NO_BUILD=1, the existing build dirs."""
     kern = {}
     for side in SIDES:
-        tree = kernel_tree(side)
         for arch in arches:
             bdir = os.path.join(BUILD, '%s-%s' % (TAG[side], arch))
-            image = os.path.join(bdir, ARCH[arch]['image'])
-            info = dict(tree=tree, build=bdir, image=image, error=None)
+            info = dict(tree=TREE, build=bdir, error=None)
             if os.environ.get('MATRIX_NO_BUILD') != '1':
-                log('build %s/%s (scripts/build.sh, takes the build lock)' % (side, arch))
-                env = dict(os.environ, KTREE=tree, TAG=TAG[side])
+                log('kernel %s/%s (scripts/guest-kernel.sh, builds under the build lock)' % (side, arch))
                 blog = os.path.join(MX, 'build-%s-%s.log' % (side, arch))
                 with open(blog, 'w') as f:
-                    rc = subprocess.call(['bash', os.path.join(TOP, 'scripts', 'build.sh'), arch],
-                                         env=env, stdout=f, stderr=subprocess.STDOUT)
-                if rc:
-                    info['error'] = 'scripts/build.sh %s failed (rc=%d), see %s' % (
-                        arch, rc, os.path.relpath(blog, TOP))
-            if not info['error'] and not os.path.exists(image):
-                info['error'] = 'no kernel image %s' % os.path.relpath(image, TOP)
-            r = sh(['git', '-C', tree, 'describe', '--always', '--dirty'])
-            n = sh(['git', '-C', tree, 'rev-list', '--count', 'coco-base..HEAD'])
+                    r = subprocess.run(['bash', os.path.join(TOP, 'scripts', 'guest-kernel.sh'), side, arch],
+                                       stdout=subprocess.PIPE, stderr=f, universal_newlines=True)
+                if r.returncode:
+                    info['error'] = 'scripts/guest-kernel.sh %s %s failed (rc=%d), see %s' % (
+                        side, arch, r.returncode, os.path.relpath(blog, TOP))
+                else:
+                    info['build'] = bdir = r.stdout.strip().splitlines()[-1]
+            info['image'] = os.path.join(bdir, ARCH[arch]['image'])
+            if not info['error'] and not os.path.exists(info['image']):
+                info['error'] = 'no kernel image %s' % os.path.relpath(info['image'], TOP)
+            # The commit a stamped build dir was built from (its worktree may
+            # have moved on since); the tree itself for an unstamped one.
+            stamp = os.path.join(bdir, '.coco-stamp')
+            rev = open(stamp).read().split()[0] if os.path.exists(stamp) else None
+            info['commit'] = rev
+            r = sh(['git', '-C', TREE, 'describe', '--always'] + ([rev] if rev else ['--dirty']))
+            n = sh(['git', '-C', TREE, 'rev-list', '--count', 'coco-base..%s' % (rev or 'HEAD')])
             info['rev'] = '%s (%s patches on coco-base)' % (r.stdout.strip(), n.stdout.strip() or '?')
             kern[(side, arch)] = info
     return kern

@@ -18,15 +18,7 @@ b=${BUILD_DIR:-$BUILD/$tag-$arch${variant:+$( [ "$variant" = none ] || echo "-$v
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("$(image_target "$arch")")
 [ -f "$KTREE/Makefile" ] || die "no kernel tree at $KTREE (run 'make tree')"
 
-case $arch in
-x86_64|i386) frag_arch=$TOP/configs/x86_64-guest.config ;;
-arm64)       frag_arch=$TOP/configs/arm64-virt.config ;;
-*) die "build.sh: unsupported ARCH $arch" ;;
-esac
-frags=("$TOP/configs/common-guest.config" "$frag_arch")
-# Confidential guest options exist for x86_64 only, not for the i386 variant.
-[ "$arch" != x86_64 ] || frags+=("$TOP/configs/x86_64-coco.config")
-[ "$variant" = none ] || frags+=("$TOP/configs/variants/$variant.config")
+mapfile -t frags < <(config_frags "$arch" "$variant")
 for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
 
 mkdir -p "$b"

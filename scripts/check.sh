@@ -3,6 +3,7 @@
 # all), KUnit on x86_64 and arm64, and the emulable boot-matrix rows when the
 # matrix exists, then prints one summary table ending in "N passed, N failed".
 #   CHECKS="checkpatch bisect static cocci htmldocs cross variants tools-virtio bench-smoke"
+# Every step's wall time goes to out/check-times.txt and into the summary.
 #   KUNIT_ARCHS="x86_64 arm64"
 #   MATRIX=0 skips the boot matrix (reported as skipped, not passed).
 set -uo pipefail
@@ -12,33 +13,49 @@ CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants tools-vi
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"
 mkdir -p "$RESULTS" "$OUT/logs"
+TIMES=$OUT/check-times.txt
+printf 'step\tseconds\n' > "$TIMES"
+[ -z "${CI_DEPS_SECONDS:-}" ] || printf 'deps\t%d\n' "$CI_DEPS_SECONDS" >> "$TIMES"
+# timed NAME CMD...: run CMD, append its wall time to out/check-times.txt.
+timed() {
+	local name=$1 t=$SECONDS rc=0; shift
+	"$@" || rc=$?
+	printf '%s\t%d\n' "$name" $(( SECONDS - t )) >> "$TIMES"
+	return $rc
+}
 
-"$TOP/scripts/tree.sh" || die "cannot prepare the series tree"
+timed tree "$TOP/scripts/tree.sh" || die "cannot prepare the series tree"
 n=$(npatches)
 log "series: $n patches on $(git -C "$TREE" log -1 --format='%h %s' coco-base)"
 [ "$n" -gt 0 ] || log "0 patches: every step runs on the base tree"
 
 expect=()
+if [ "${QUICK:-0}" = 1 ]; then
+	for step in bisect static cocci htmldocs cross variants tools-virtio bench-smoke; do
+		record "$step" SKIP "make check-quick does not run it; make check does"
+	done
+fi
 for step in $CHECKS; do
 	s=$TOP/scripts/checks/$step.sh
 	[ -x "$s" ] || { record "$step" FAIL "no such check script: scripts/checks/$step.sh"; continue; }
 	log "=== check: $step"
-	"$s" || record "$step" FAIL "scripts/checks/$step.sh exited $? before recording its result"
+	timed "$step" "$s" || record "$step" FAIL "scripts/checks/$step.sh exited $? before recording its result"
 done
 
 if [ -n "$KUNIT_ARCHS" ]; then
 	log "=== kunit: $KUNIT_ARCHS"
-	"$TOP/scripts/kunit.sh" $KUNIT_ARCHS || true
+	timed kunit "$TOP/scripts/kunit.sh" $KUNIT_ARCHS || true
 	for a in $KUNIT_ARCHS; do expect+=(--expect "kunit-$a.ktap"); done
 fi
 
 if [ -x "$TOP/scripts/matrix.sh" ] && [ "${MATRIX:-1}" != 0 ]; then
 	log "=== matrix: emulable rows"
-	"$TOP/scripts/matrix.sh" || true
+	timed matrix "$TOP/scripts/matrix.sh" || true
 	expect+=(--expect matrix.ktap)
 elif [ -x "$TOP/scripts/matrix.sh" ]; then
 	record matrix SKIP "MATRIX=0 was given"
 fi
 
+printf 'total\t%d\n' "$SECONDS" >> "$TIMES"
 log "=== summary (${SECONDS}s)"
 python3 "$TOP/scripts/summary.py" "$OUT" "${expect[@]}"

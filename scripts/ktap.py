@@ -6,6 +6,11 @@
                                         (needs KUNIT_DIR=tools/testing/kunit)
   ktap.py count IN.ktap                 "passed failed skipped" over leaf results
   ktap.py junit IN.ktap OUT.xml NAME    JUnit XML, one testcase per leaf result
+  ktap.py merge OUT.ktap NAME=IN.ktap...
+                                        one KTAP document from several runs (one
+                                        boot per suite): top-level results are
+                                        renumbered; a run that printed no result
+                                        becomes "not ok N NAME"
 
 A leaf is a result with no subtests: every KUnit case (every parameter of a
 parameterised case) and every matrix row counts once. A missing plan line or
@@ -122,6 +127,27 @@ def extract(log, out):
         f.write('\n'.join(lines) + '\n')
 
 
+def merge(out, parts):
+    body, n = [], 0
+    for part in parts:
+        name, path = part.split('=', 1)
+        lines = load(path) if os.path.exists(path) else []
+        top = [i for i, l in enumerate(lines) if RESULT.match(l) and not l[0].isspace()]
+        if not top:
+            n += 1
+            body.append(f'not ok {n} {name} # no KTAP result in {os.path.basename(path)}\n')
+            continue
+        start = 0
+        for i in top:
+            n += 1
+            chunk = [l for l in lines[start:i] if not l.startswith('KTAP version') and not (PLAN.match(l) and not l[0].isspace())]
+            m = RESULT.match(lines[i])
+            body += chunk + [f'{m.group(2)} {n}{lines[i][m.end(3):]}']
+            start = i + 1
+    with open(out, 'w') as f:
+        f.write('KTAP version 1\n1..%d\n' % n + ''.join(l if l.endswith('\n') else l + '\n' for l in body))
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == 'count':
         p, f, s, _, problems = count(argv[2])
@@ -130,6 +156,8 @@ def main(argv):
         print(p, f, s)
     elif len(argv) == 5 and argv[1] == 'junit':
         junit(argv[2], argv[3], argv[4])
+    elif len(argv) >= 4 and argv[1] == 'merge':
+        merge(argv[2], argv[3:])
     elif len(argv) == 4 and argv[1] == 'extract':
         extract(argv[2], argv[3])
     else:

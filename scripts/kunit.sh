@@ -4,40 +4,139 @@
 # out/kunit-<arch>.junit.xml, out/kunit-<arch>.json and out/kunit-<arch>.log.
 # The kunitconfigs are configs/kunit/{common,<arch>}.kunitconfig plus every
 # .kunitconfig the series ships under kernel/dma and drivers/virtio.
+#
+# When the bisect check has just built the series' last commit
+# (work/build/kunit-bisect-<arch>/.coco-stamp is the tree's HEAD and the tree has no
+# uncommitted change), that kernel already carries every suite: kunit.py exec
+# boots it once per suite of kernel/dma and drivers/virtio, after checking that
+# its .config has every kunitconfig line. Otherwise kunit.py run configures
+# and builds work/build/kunit-<arch> from the tree as it is (uncommitted edits
+# included). KUNIT_BUILD=1 always builds.
+#
+# kunit.sh --build-at WORKTREE BUILD_DIR ARCH: one step of the bisect check
+# (scripts/checks/bisect.sh): configure BUILD_DIR (scripts/build.sh, variant
+# kunit: allnoconfig + configs/kunit/<arch>-base.config + the kunitconfigs
+# present in WORKTREE), then compile the touched directories, or with
+# KUNIT_FINAL=1 build the boot image kunit.py exec runs.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -gt 0 ] || set -- x86_64 arm64
-[ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
 mkdir -p "$OUT"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
+
+# kunit_make_opts ARCH: what kunit.py and a direct make of a KUnit build dir
+# both pass, so that neither rebuilds what the other built.
+kunit_make_opts() {
+	local cross
+	cross=$(cross_prefix "$1")
+	if command -v ccache >/dev/null; then
+		printf '%s\n' "CC=ccache ${cross}gcc" "HOSTCC=ccache gcc"
+	else
+		printf '%s\n' "CC=${cross}gcc" "HOSTCC=gcc"
+	fi
+}
+
+# kunitconfigs TREE ARCH: the kunitconfig files for ARCH in TREE.
+kunitconfigs() {
+	local k
+	printf '%s\n' "$TOP/configs/kunit/common.kunitconfig" "$TOP/configs/kunit/$2.kunitconfig"
+	for k in kernel/dma/.kunitconfig drivers/virtio/.kunitconfig; do
+		[ ! -f "$1/$k" ] || echo "$1/$k"
+	done
+}
+
+if [ "${1:-}" = --build-at ]; then
+	wt=$2 b=$3 arch=$4
+	# allnoconfig + configs/kunit/<arch>-base.config + the kunitconfigs
+	# (scripts/build.sh checks that every line survives Kconfig).
+	mapfile -t cfgs < <(kunitconfigs "$wt" "$arch" | tail -n +3)
+	if [ "${KUNIT_FINAL:-0}" = 1 ]; then
+		target=$(image_target "$arch"); [ "$arch" != arm64 ] || target=Image.gz
+		set -- "$target"
+	else
+		mapfile -t dirs < <(touched_dirs "$wt" | sed 's|$|/|')
+		set -- "${dirs[@]}"
+	fi
+	EXTRA_FRAGS="${cfgs[*]}" KTREE=$wt BUILD_DIR=$b "$TOP/scripts/build.sh" "$arch" kunit "$@" ||
+		die "the KUnit kernel does not build at $(git -C "$wt" log -1 --format=%h) (${b#$TOP/}/build.log)"
+	exit 0
+fi
+
+[ $# -gt 0 ] || set -- x86_64 arm64
+[ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
+
+# The KUnit suites of the series' test files, by name.
+suites() {
+	(cd "$TREE" && grep -l 'kunit_test_suite' kernel/dma/*.c drivers/virtio/*.c 2>/dev/null) |
+	while read -r f; do
+		awk '/^static struct kunit_suite [a-z0-9_]+ = \{/ { s = 1 }
+		     s && match($0, /\.name = "[^"]+"/) { print substr($0, RSTART + 9, RLENGTH - 10); s = 0 }' "$TREE/$f"
+	done
+}
+
+# bisect_kernel ARCH: the bisect build dir when it holds the tree's HEAD.
+bisect_kernel() {
+	local b=$BUILD/kunit-bisect-$1
+	[ "${KUNIT_BUILD:-0}" != 1 ] || return 1
+	[ -f "$b/.coco-stamp" ] && [ -f "$b/.config" ] || return 1
+	[ "$(cat "$b/.coco-stamp")" = "$(git -C "$TREE" rev-parse HEAD)" ] || return 1
+	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] || return 1
+	echo "$b"
+}
+
 rc=0
 for arch in "$@"; do
-	cfgs=(--kunitconfig="$TOP/configs/kunit/common.kunitconfig" --kunitconfig="$TOP/configs/kunit/$arch.kunitconfig")
-	for k in kernel/dma/.kunitconfig drivers/virtio/.kunitconfig; do
-		[ -f "$TREE/$k" ] && cfgs+=(--kunitconfig="$k")
-	done
+	mapfile -t cfgs < <(kunitconfigs "$TREE" "$arch")
 	if [ ${#cfgs[@]} -eq 2 ]; then
 		printf 'KTAP version 1\n1..0 # SKIP the series ships no .kunitconfig under kernel/dma or drivers/virtio\n' > "$OUT/kunit-$arch.ktap"
 		log "kunit $arch: skipped, the series ships no KUnit suite"
 		continue
 	fi
 	cross=$(cross_prefix "$arch")
-	args=(run --arch="$arch" --build_dir="$BUILD/kunit-$arch" --jobs="$JOBS" "${cfgs[@]}"
-	      --make_options "CC=ccache ${cross}gcc" --json="$OUT/kunit-$arch.json")
-	[ -z "$cross" ] || args+=(--cross_compile="$cross")
-	log "kunit $arch: kunit.py ${args[*]}"
-	touch "$OUT/.kunit-$arch.stamp"
-	(
-		build_lock
-		cd "$TREE" && run_logged "$OUT/kunit-$arch.log" ./tools/testing/kunit/kunit.py "${args[@]}"
-	)
-	krc=$?
-	# kunit.py keeps the raw console in <build_dir>/test.log; keep only KTAP.
-	if [ "$BUILD/kunit-$arch/test.log" -nt "$OUT/.kunit-$arch.stamp" ]; then
-		KUNIT_DIR=$TREE/tools/testing/kunit python3 "$TOP/scripts/ktap.py" extract "$BUILD/kunit-$arch/test.log" "$OUT/kunit-$arch.ktap"
+	rm -f "$OUT/kunit-$arch.ktap" "$OUT"/kunit-"$arch"-*.ktap
+	: > "$OUT/kunit-$arch.log"
+	if b=$(bisect_kernel "$arch"); then
+		missing=$(cat "${cfgs[@]}" | grep -E '^CONFIG_' | while read -r l; do grep -qxF "$l" "$b/.config" || echo "$l"; done)
+		if [ -n "$missing" ]; then
+			echo "not ok 1 kunit-$arch # the bisect kernel's .config lacks: $(echo $missing)" > "$OUT/kunit-$arch.ktap"
+			krc=1
+		else
+			mapfile -t names < <(suites)
+			log "kunit $arch: kunit.py exec on the bisect kernel ${b#$TOP/} ($(git -C "$TREE" log -1 --format=%h)), suites: ${names[*]}"
+			krc=0 parts=()
+			for s in "${names[@]}"; do
+				args=(exec --arch="$arch" --build_dir="$b" --timeout=600 "$s")
+				[ -z "$cross" ] || args+=(--cross_compile="$cross")
+				touch "$OUT/.kunit-$arch.stamp"
+				(cd "$TREE" && run_logged "$OUT/kunit-$arch-$s.log" ./tools/testing/kunit/kunit.py "${args[@]}") || krc=$?
+				cat "$OUT/kunit-$arch-$s.log" >> "$OUT/kunit-$arch.log"
+				if [ "$b/test.log" -nt "$OUT/.kunit-$arch.stamp" ]; then
+					KUNIT_DIR=$TREE/tools/testing/kunit python3 "$TOP/scripts/ktap.py" extract "$b/test.log" "$OUT/kunit-$arch-$s.ktap"
+				fi
+				parts+=("$s=$OUT/kunit-$arch-$s.ktap")
+			done
+			python3 "$TOP/scripts/ktap.py" merge "$OUT/kunit-$arch.ktap" "${parts[@]}"
+			rm -f "$OUT"/kunit-"$arch"-*.ktap
+		fi
 	else
-		echo "not ok 1 kunit-$arch # build or boot failed, see out/kunit-$arch.log" > "$OUT/kunit-$arch.ktap"
+		args=(run --arch="$arch" --build_dir="$BUILD/kunit-$arch" --jobs="$JOBS")
+		for c in "${cfgs[@]}"; do args+=(--kunitconfig="$c"); done
+		mapfile -t mopts < <(kunit_make_opts "$arch")
+		args+=("${mopts[@]/#/--make_options=}" --json="$OUT/kunit-$arch.json")
+		[ -z "$cross" ] || args+=(--cross_compile="$cross")
+		log "kunit $arch: kunit.py ${args[*]}"
+		touch "$OUT/.kunit-$arch.stamp"
+		(
+			build_lock
+			cd "$TREE" && run_logged "$OUT/kunit-$arch.log" ./tools/testing/kunit/kunit.py "${args[@]}"
+		)
+		krc=$?
+		# kunit.py keeps the raw console in <build_dir>/test.log; keep only KTAP.
+		if [ "$BUILD/kunit-$arch/test.log" -nt "$OUT/.kunit-$arch.stamp" ]; then
+			KUNIT_DIR=$TREE/tools/testing/kunit python3 "$TOP/scripts/ktap.py" extract "$BUILD/kunit-$arch/test.log" "$OUT/kunit-$arch.ktap"
+		else
+			echo "not ok 1 kunit-$arch # build or boot failed, see out/kunit-$arch.log" > "$OUT/kunit-$arch.ktap"
+		fi
 	fi
 	[ $krc -eq 0 ] || ! grep -q "^ok\|^not ok" "$OUT/kunit-$arch.ktap" ||
 		grep -q "^not ok" "$OUT/kunit-$arch.ktap" ||

@@ -67,11 +67,13 @@ cross_prefix() {
 # kmake ARCH BUILDDIR make-args...: make in the patched tree with O=, ccache and the cross compiler.
 kmake() {
 	local arch=$1 b=$2; shift 2
-	local cc=gcc cross
+	local cc=gcc hostcc=gcc cross
 	cross=$(cross_prefix "$arch")
-	if command -v ccache >/dev/null; then cc="ccache ${cross}gcc"; else cc="${cross}gcc"; fi
+	# Host programs (fixdep, kconfig, objtool, modpost, ...) are built again
+	# in every build dir: ccache serves them too.
+	if command -v ccache >/dev/null; then cc="ccache ${cross}gcc" hostcc="ccache gcc"; else cc="${cross}gcc"; fi
 	make -C "${KTREE:-$TREE}" O="$b" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" \
-		HOSTCC="${HOSTCC:-gcc}" -j"$JOBS" "$@"
+		HOSTCC="${HOSTCC:-$hostcc}" -j"$JOBS" "$@"
 }
 
 # The base commit of the kernel tree: the root commit.
@@ -84,9 +86,15 @@ series_patches() { ls "$TOP/patches/$BASE"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/n
 # engineer and tool: every build takes this lock.
 BUILD_LOCK=${BUILD_LOCK:-/tmp/coco-dma-build.lock}
 # build_lock: hold the lock until the calling script exits (fd 9).
+# A child of a lock holder inherits fd 9, the same open file and so the same
+# lock: it goes on without waiting for itself.
 build_lock() {
+	if [ "${COCO_BUILD_LOCK_HELD:-}" = "$BUILD_LOCK" ] && { : >&9; } 2>/dev/null; then
+		return 0
+	fi
 	exec 9>"$BUILD_LOCK"
 	flock -n 9 || { log "waiting for the build lock ($BUILD_LOCK)"; flock 9; }
+	export COCO_BUILD_LOCK_HELD=$BUILD_LOCK
 }
 
 # Kernel ARCH used for make, per build arch name (i386 is x86 32-bit).
@@ -113,3 +121,41 @@ npatches() { series_patches | wc -l; }
 
 # logfile NAME: where a check keeps its full output (out/logs/<name with - for />.log).
 logfile() { mkdir -p "$OUT/logs"; echo "$OUT/logs/${1//\//-}.log"; }
+
+# nobuild_commit TREE COMMIT: true when COMMIT changes only files that no
+# kernel build reads (Documentation/ other than Kconfig, semantic patches,
+# tools/virtio, tools/testing, MAINTAINERS).
+nobuild_commit() {
+	local f n=0
+	while read -r f; do
+		n=$((n + 1))
+		case $f in
+		*/Kconfig*|*Makefile|*Kbuild) return 1 ;;
+		Documentation/*|scripts/coccinelle/*|tools/virtio/*|tools/testing/*|MAINTAINERS) ;;
+		*) return 1 ;;
+		esac
+	done < <(git -C "$1" diff --name-only "$2^" "$2")
+	[ "$n" -gt 0 ]
+}
+
+# config_frags ARCH VARIANT: the config fragments of a guest build, in order
+# (scripts/build.sh applies them on top of allnoconfig; later ones win).
+config_frags() {
+	local arch=$1 variant=${2:-none}
+	if [ "$variant" = kunit ]; then
+		# The KUnit kernel: no guest options; EXTRA_FRAGS adds the
+		# .kunitconfig files of the tree being built.
+		printf '%s\n' "$TOP/configs/kunit/$arch-base.config" "$TOP/configs/kunit/common.kunitconfig" \
+			"$TOP/configs/kunit/$arch.kunitconfig" ${EXTRA_FRAGS:-}
+		return
+	fi
+	echo "$TOP/configs/common-guest.config"
+	case $arch in
+	x86_64|i386) echo "$TOP/configs/x86_64-guest.config" ;;
+	arm64)       echo "$TOP/configs/arm64-virt.config" ;;
+	*) die "no guest config for ARCH $arch" ;;
+	esac
+	# Confidential guest options exist for x86_64 only, not for the i386 variant.
+	[ "$arch" != x86_64 ] || echo "$TOP/configs/x86_64-coco.config"
+	[ "$variant" = none ] || echo "$TOP/configs/variants/$variant.config"
+}

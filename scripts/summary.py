@@ -48,7 +48,16 @@ def main(argv):
     F = sum(r[4] for r in rows)
     S = sum(r[5] for r in rows)
     total = f'{P} passed, {F} failed' + (f', {S} skipped' if S else '')
-    text = '\n'.join(lines) + '\n\n' + total + '\n'
+    text = '\n'.join(lines) + '\n\n'
+    times = os.path.join(out, 'check-times.txt')
+    if os.path.exists(times):
+        with open(times) as f:
+            t = [l.rstrip('\n').split('\t') for l in f if l.strip()][1:]
+        if t:
+            tw = max(len(n) for n, _ in t)
+            text += 'wall time per step (out/check-times.txt):\n' + ''.join(
+                f'  {n:<{tw}}  {int(v) // 60:3d} min {int(v) % 60:02d} s\n' for n, v in t) + '\n'
+    text += total + '\n'
     with open(os.path.join(out, 'check-summary.txt'), 'w') as f:
         f.write(text)
     sys.stdout.write('\n' + text)

@@ -1,29 +1,76 @@
 #!/usr/bin/env bash
 # Bisect build: the base and then every patch in turn, incrementally, for
-# x86_64 and arm64, with KUnit and all its tests enabled so test code is
-# compiled at every step too. Runs in a worktree so the series tree is untouched.
+# x86_64 and arm64, in the guest config (scripts/guest-kernel.sh): every
+# patch compiles and links vmlinux. The base step is the stock guest kernel
+# (work/build/base-<arch>); its build dir is copied and walked through the
+# patches to the series guest kernel (work/build/series-<arch>), so the matrix
+# and bench-smoke steps build nothing more.
+#
+# KUnit at every step: the KUnit kernel's build dir
+# (work/build/kunit-bisect-<arch>, kunit.py's own config plus the
+# kunitconfigs present at that step) follows the same walk and compiles the
+# touched directories, the series' test code among them; at the last step it
+# links the whole KUnit kernel, which scripts/kunit.sh boots instead of
+# building another one.
+#   BISECT_ARCHS="x86_64 arm64"
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
+export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 commits=$(git -C "$TREE" rev-list --reverse coco-base..HEAD)
-wt=$(WT=$WORK/wt/bisect "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the bisect worktree"
-for arch in x86_64 arm64; do
+head=$(git -C "$TREE" rev-parse HEAD)
+base=$(git -C "$TREE" rev-parse coco-base)
+wt=$WORK/wt/guest
+mapfile -t dirs < <(touched_dirs)
+
+for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 	name=bisect/$arch
 	lf=$(logfile "$name")
-	: > "$lf"
-	bad=
-	i=0
-	for c in coco-base $commits; do
+	steps=$OUT/logs/bisect-$arch-steps.txt
+	g=$BUILD/series-$arch
+	k=$BUILD/kunit-bisect-$arch
+	: > "$lf"; : > "$steps"
+	bad= built=0 skipped=() i=0
+	# The stock guest kernel is the base step (built, or already built from
+	# coco-base with the same config).
+	t=$SECONDS
+	log "$name: base (the stock guest kernel)"
+	if ! "$TOP/scripts/guest-kernel.sh" stock "$arch" >>"$lf" 2>&1; then
+		record "$name" FAIL "the base does not build, see ${lf#$TOP/}"
+		continue
+	fi
+	echo "step 0: $(( SECONDS - t ))s: base (guest)" >> "$steps"
+	rm -rf "$g" "$k"
+	cp -a "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"
+	for c in $base $commits; do
 		git -C "$wt" checkout -q --detach "$c" || { bad="checkout of $c"; break; }
-		what=$( [ "$c" = coco-base ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
-		log "$name: building $what"
-		if ! KTREE=$wt BUILD_DIR=$BUILD/bisect-$arch "$TOP/scripts/build.sh" "$arch" bisect >>"$lf" 2>&1; then
-			bad=$what; break
+		what=$( [ "$c" = "$base" ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
+		if [ "$c" != "$base" ] && [ "$c" != "$head" ] && nobuild_commit "$wt" "$c"; then
+			# Changes no file that a kernel build reads (documentation,
+			# semantic patches, tools/virtio, MAINTAINERS): same build as
+			# the step before.
+			log "$name: $what: touches no kernel build input ($(git -C "$wt" diff --name-only "$c^" "$c" | tr '\n' ' ')), same build as the step before"
+			skipped+=("$i"); i=$((i + 1)); continue
 		fi
-		i=$((i + 1))
+		t=$SECONDS
+		if [ "$c" != "$base" ]; then
+			log "$name: $what: guest kernel"
+			target=vmlinux; [ "$c" != "$head" ] || target=$(image_target "$arch")
+			KTREE=$wt BUILD_DIR=$g "$TOP/scripts/build.sh" "$arch" none "$target" >>"$lf" 2>&1 || { bad=$what; break; }
+		fi
+		tg=$(( SECONDS - t )); t=$SECONDS
+		final=$([ "$c" = "$head" ] && echo 1 || echo 0)
+		log "$name: $what: KUnit kernel ($([ "$final" = 1 ] && echo 'all of it' || echo "${dirs[*]}"))"
+		KUNIT_FINAL=$final "$TOP/scripts/kunit.sh" --build-at "$wt" "$k" "$arch" >>"$lf" 2>&1 || { bad="$what (KUnit kernel)"; break; }
+		echo "step $i: ${tg}s guest, $(( SECONDS - t ))s kunit: $what" >> "$steps"
+		built=$((built + 1)); i=$((i + 1))
 	done
 	if [ -n "$bad" ]; then
-		record "$name" FAIL "build breaks at $bad, see ${lf#$TOP/} and work/build/bisect-$arch/build.log"
-	else
-		record "$name" PASS "base + $((i - 1)) patches built one by one"
+		record "$name" FAIL "build breaks at $bad, see ${lf#$TOP/}"
+		continue
 	fi
+	# The walk ends at HEAD: the series guest kernel and the KUnit kernel.
+	fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
+	echo "$head $fhash" > "$g/.coco-stamp"
+	echo "$head" > "$k/.coco-stamp"
+	record "$name" PASS "base + $((i - 1)) patches: $built builds of the guest and KUnit kernels${skipped:+, patches ${skipped[*]} touch no build input}"
 done

@@ -2,46 +2,110 @@
 # make coccicheck MODE=report on the touched directories, with every semantic
 # patch of the series tree (including any the series adds). A report that the
 # stock base does not also give fails; so does coccicheck itself failing.
+#
+# Only what can report differently is checked file by file: a file of a
+# touched directory that the series changes or that includes a changed header
+# with a local #include "..." (which most semantic patches parse), plus every
+# header of the directory (local includes must resolve). They are copied, base
+# and series side, into scratch directories that coccicheck reads with M=.
+# Every other file is the same on both sides and gives the same reports. Two
+# kinds of semantic patch run on the whole directories instead, base and
+# series: those that parse every include (--all-includes,
+# --recursive-includes: a changed <linux/...> header can change their
+# reports anywhere), and those the series adds or changes (they can report on
+# files the series does not touch).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 mapfile -t dirs < <(touched_dirs)
 base_wt=$("$TOP/scripts/basetree.sh" coco-base) || die "cannot create the base worktree"
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/coco-cocci.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+mapfile -t changed < <(series_files)
+hdrs=$(printf '%s\n' "${changed[@]}" | grep -E '\.h$' | xargs -r -n1 basename | sort -u)
+mapfile -t wide_rules < <({
+	printf '%s\n' "${changed[@]}" | grep -E '^scripts/coccinelle/.*\.cocci$' | while read -r f; do [ -f "$TREE/$f" ] && echo "$f"; done
+	(cd "$TREE" && grep -rlE '^// Options:.*--(all|recursive)-includes' --include='*.cocci' scripts/coccinelle)
+} | sort -u)
 
-# reports SIDE KTREE DIR: normalised report lines (no line numbers) on stdout;
-# fails when coccicheck fails or spatch is missing.
-reports() {
-	local side=$1 kt=$2 d=$3
-	local b=$BUILD/cocci-$side raw
-	raw=$(logfile "cocci-$side-$d")
-	mkdir -p "$b"
-	command -v spatch >/dev/null || { echo "spatch is not installed" > "$raw"; return 1; }
-	# M= must be absolute with O= (scripts/coccicheck runs in the build dir).
-	make -C "$kt" O="$b" coccicheck MODE=report J="$JOBS" M="$kt/$d" > "$raw" 2>&1 || return 1
-	{ grep -E '^/?[^ ]+:[0-9]+:[0-9]+(-[0-9]+)?: ' "$raw" || true; } |
-		sed -e "s|^$kt/||" -e 's|:[0-9][0-9]*:[0-9-]*:|:|' | sort
+# affected DIR: the files of DIR (relative to the tree) that can report differently.
+affected() {
+	local d=$1
+	{
+		printf '%s\n' "${changed[@]}" | grep -E "^$d/.*\.[ch]$" | while read -r f; do [ -f "$TREE/$f" ] && echo "$f"; done
+		[ -z "$hdrs" ] || (cd "$TREE" && grep -rlE "^#[[:space:]]*include[[:space:]]*\"([^\"]*/)?($(echo $hdrs | tr ' ' '|' | sed 's/\./\\./g'))\"" --include='*.[ch]' "$d")
+		(cd "$TREE" && find "$d" -name '*.h')
+	} | sort -u
 }
 
-for d in "${dirs[@]}"; do
-	name=coccicheck/$d
-	log "$name"
-	if ! reports series "$TREE" "$d" > "$OUT/logs/cocci-series-${d//\//_}.txt"; then
-		record "$name" FAIL "coccicheck failed, see $(logfile "cocci-series-$d" | sed "s|$TOP/||")"
-		continue
+# reports SIDE KTREE DIR [COCCI]: normalised report lines (no line numbers) on
+# stdout; fails when coccicheck fails or spatch is missing. With COCCI, DIR is
+# scanned as it is in KTREE; without, DIR is "affected" and the scratch copy of
+# every touched directory's affected files is scanned in one run.
+reports() {
+	local side=$1 kt=$2 d=$3 cocci=${4:-} b=$BUILD/cocci-$1 raw m f
+	raw=$(logfile "cocci-$side-${cocci:+$d-}$(basename "${cocci:-all}" .cocci)")
+	mkdir -p "$b"
+	command -v spatch >/dev/null || { echo "spatch is not installed" > "$raw"; return 1; }
+	if [ -n "$cocci" ]; then
+		m=$kt/$d
+	else
+		m=$scratch/$side
+		rm -rf "$m"; mkdir -p "$m"
+		while read -r f; do
+			[ -f "$kt/$f" ] || continue
+			mkdir -p "$m/$(dirname "$f")" && cp "$kt/$f" "$m/$f"
+		done < "$scratch/files"
 	fi
-	nscripts=$(grep -c ' --cocci-file ' "$(logfile "cocci-series-$d")" || true)
-	if [ ! -s "$OUT/logs/cocci-series-${d//\//_}.txt" ]; then
-		record "$name" PASS "no reports from $nscripts semantic patches"
-		continue
-	fi
-	if ! reports base "$base_wt" "$d" > "$OUT/logs/cocci-base-${d//\//_}.txt"; then
-		record "$name" FAIL "coccicheck failed on the base"
-		continue
-	fi
-	new=$(comm -13 "$OUT/logs/cocci-base-${d//\//_}.txt" "$OUT/logs/cocci-series-${d//\//_}.txt")
+	# M= must be absolute with O= (scripts/coccicheck runs in the build dir).
+	make -C "$kt" O="$b" coccicheck MODE=report J="$JOBS" M="$m" ${cocci:+COCCI="$kt/$cocci"} > "$raw" 2>&1 || return 1
+	{ grep -E '^/?[^ ]+:[0-9]+:[0-9]+(-[0-9]+)?: ' "$raw" || true; } |
+		sed -e "s|^$kt/||" -e "s|^$scratch/$side/||" -e 's|:[0-9][0-9]*:[0-9-]*:|:|' | sort
+}
+
+# compare NAME SERIES_LIST BASE_LIST WHAT: record the comparison.
+compare() {
+	local name=$1 s=$2 bl=$3 what=$4 new
+	new=$(comm -13 "$bl" "$s")
 	if [ -n "$new" ]; then
 		record "$name" FAIL "$(echo "$new" | wc -l) new reports"
 		echo "$new" | sed 's/^/    /' >&2
 	else
-		record "$name" PASS "no new reports ($(wc -l < "$OUT/logs/cocci-series-${d//\//_}.txt") also in the base)"
+		record "$name" PASS "$what"
 	fi
+}
+
+for d in "${dirs[@]}"; do affected "$d"; done > "$scratch/files"
+s=$OUT/logs/cocci-series.txt bl=$OUT/logs/cocci-base.txt
+log "coccicheck: $(grep -vc '\.h$' "$scratch/files") .c files of ${dirs[*]} that the series changes or that include a changed local header"
+sok=1 bok=1
+reports series "$TREE" affected > "$s" || sok=0
+nscripts=$(grep -c ' --cocci-file ' "$(logfile cocci-series-all)" || true)
+# No report on the series side: nothing can be new, the base need not run.
+if [ $sok = 1 ] && [ -s "$s" ]; then reports base "$base_wt" affected > "$bl" || bok=0; else : > "$bl"; fi
+for d in "${dirs[@]}"; do
+	name=coccicheck/$d
+	n=$(grep -c "^$d/[^ ]*\.c$" "$scratch/files" || true)
+	if [ $sok = 0 ]; then
+		record "$name" FAIL "coccicheck failed, see out/logs/cocci-series-all.log"
+	elif [ $bok = 0 ]; then
+		record "$name" FAIL "coccicheck failed on the base, see out/logs/cocci-base-all.log"
+	else
+		compare "$name" <(grep "^$d/" "$s") <(grep "^$d/" "$bl") \
+			"no new reports from $nscripts semantic patches on $n .c files ($(grep -c "^$d/" "$bl") also in the base)"
+	fi
+	for r in "${wide_rules[@]}"; do
+		name=coccicheck/$d/$(basename "$r")
+		if ! reports series "$TREE" "$d" "$r" > "$s.new"; then
+			record "$name" FAIL "coccicheck failed, see out/logs/cocci-series-${d//\//-}-$(basename "$r" .cocci).log"
+			continue
+		fi
+		if [ -f "$base_wt/$r" ] && [ -s "$s.new" ]; then	# against the rule as the base has it
+			reports base "$base_wt" "$d" "$r" > "$bl.new" || { record "$name" FAIL "coccicheck failed on the base"; continue; }
+			compare "$name" "$s.new" "$bl.new" "no new reports on all of $d ($(wc -l < "$s.new") also in the base)"
+		elif [ -f "$base_wt/$r" ]; then
+			record "$name" PASS "no reports on all of $d"
+		else	# a new rule: every report on the whole directory is new
+			compare "$name" "$s.new" /dev/null "the series' new semantic patch is silent on all of $d"
+		fi
+	done
 done
