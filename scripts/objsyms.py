@@ -22,17 +22,19 @@ import sys
 
 
 def nm(nmbin, objs):
-    """{obj: (undefined set, defined-global set)}"""
+    """(undefined set, defined-global set) over objs. EXPORT_SYMBOL()'s
+    __export_symbol_<sym> is a local label: it counts as defined too."""
     undef, defd = set(), set()
     objs = [o for o in objs if os.path.exists(o)]
     for i in range(0, len(objs), 200):
-        out = subprocess.run([nmbin, '-g'] + objs[i:i + 200], stdout=subprocess.PIPE,
+        out = subprocess.run([nmbin] + objs[i:i + 200], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, universal_newlines=True).stdout
         for line in out.splitlines():
             f = line.split()
             if len(f) == 2 and f[0] == 'U':
                 undef.add(f[1])
-            elif len(f) == 3 and f[1] not in ('U', 'w', 'v'):
+            elif len(f) == 3 and (f[1].isupper() and f[1] not in ('U', 'W', 'V')
+                                  or f[2].startswith('__export_symbol_')):
                 defd.add(f[2])
     return undef, defd
 
@@ -45,7 +47,7 @@ def dump(nmbin, build, dirs):
             for f in files:
                 p = os.path.join(root, f)
                 if f == 'built-in.a':
-                    r = subprocess.run(['ar', 't', p], stdout=subprocess.PIPE, universal_newlines=True)
+                    r = subprocess.run(['ar', 't', os.path.abspath(p)], stdout=subprocess.PIPE, universal_newlines=True, cwd=build)
                     builtin += [m if os.path.isabs(m) else os.path.join(build, m) for m in r.stdout.split()]
                 elif f.endswith('.mod'):
                     with open(p) as fh:
