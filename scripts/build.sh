@@ -25,9 +25,26 @@ mkdir -p "$b"
 cat "${frags[@]}" > "$b/fragment.config"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 
+# What .config is made of: the fragments, every Kconfig file of the tree, the
+# tree, the arch and the compiler (Kconfig asks it). allnoconfig runs again
+# only when one of them changed (a bisect step that touches no Kconfig skips
+# it), or when a Kconfig file has uncommitted changes.
+config_sig() {
+	[ -z "$(git -C "$KTREE" status --porcelain -- '*Kconfig*' 2>/dev/null)" ] || { date +%s%N; return; }
+	{ cat "$b/fragment.config"; git -C "$KTREE" ls-files -s -- '*Kconfig*' 2>/dev/null || date +%s%N
+	  echo "$KTREE $arch"; "$(cross_prefix "$arch")gcc" --version | head -1; } | sha256sum | cut -c1-32
+}
+
 build_locked() {
-	kmake "$arch" "$b" KCONFIG_ALLCONFIG="$b/fragment.config" allnoconfig >"$b/config.log" 2>&1 ||
-		{ cat "$b/config.log" >&2; die "allnoconfig failed for $arch"; }
+	local sig
+	sig=$(config_sig)
+	if [ -f "$b/.config" ] && [ "$(cat "$b/.coco-config-sig" 2>/dev/null)" = "$sig" ]; then
+		log "$arch/$variant: .config is up to date (same fragments and Kconfig files)"
+	else
+		rm -f "$b/.coco-config-sig"
+		kmake "$arch" "$b" KCONFIG_ALLCONFIG="$b/fragment.config" allnoconfig >"$b/config.log" 2>&1 ||
+			{ cat "$b/config.log" >&2; die "allnoconfig failed for $arch"; }
+	fi
 	# Later fragments win: check each option's last setting.
 	local missing
 	missing=$(awk '/^CONFIG_[A-Z0-9_]+=/ { split($0, a, "="); want[a[1]] = $0 }
@@ -42,6 +59,7 @@ build_locked() {
 		done)
 	[ -z "$missing" ] || die "Kconfig dropped fragment lines for $arch/$variant:
 $missing"
+	echo "$sig" > "$b/.coco-config-sig"
 	log "building $arch/$variant [${targets[*]}] in ${b#$TOP/}"
 	run_logged "$b/build.log" kmake "$arch" "$b" "${targets[@]}"
 }

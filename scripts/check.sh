@@ -6,6 +6,7 @@
 # Every step's wall time goes to out/check-times.txt and into the summary.
 #   KUNIT_ARCHS="x86_64 arm64"
 #   MATRIX=0 skips the boot matrix (reported as skipped, not passed).
+#   PARALLEL=0 runs the checks that build no kernel in order, not beside the builds.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,12 +36,34 @@ if [ "${QUICK:-0}" = 1 ]; then
 		record "$step" SKIP "make check-quick does not run it; make check does"
 	done
 fi
-for step in $CHECKS; do
-	s=$TOP/scripts/checks/$step.sh
-	[ -x "$s" ] || { record "$step" FAIL "no such check script: scripts/checks/$step.sh"; continue; }
+run_check() {
+	local step=$1 s=$TOP/scripts/checks/$1.sh
+	[ -x "$s" ] || { record "$step" FAIL "no such check script: scripts/checks/$step.sh"; return; }
 	log "=== check: $step"
 	timed "$step" "$s" || record "$step" FAIL "scripts/checks/$step.sh exited $? before recording its result"
+}
+# The checks that build no kernel (checkpatch, coccicheck, htmldocs,
+# tools/virtio) run one after the other beside the kernel builds: a build
+# leaves a core idle while it configures, links and walks the tree, and these
+# fill it. PARALLEL=0 runs everything in order.
+side=() main=()
+for step in $CHECKS; do
+	case $step in
+	checkpatch|cocci|htmldocs|tools-virtio) [ "${PARALLEL:-1}" = 0 ] && main+=("$step") || side+=("$step") ;;
+	*) main+=("$step") ;;
+	esac
 done
+side_pid=
+if [ ${#side[@]} -gt 0 ]; then
+	( export JOBS=1; for step in "${side[@]}"; do run_check "$step"; done ) &
+	side_pid=$!
+	log "in the background (PID $side_pid): ${side[*]}"
+fi
+for step in "${main[@]}"; do run_check "$step"; done
+if [ -n "$side_pid" ]; then
+	log "waiting for ${side[*]}"
+	wait "$side_pid"
+fi
 
 if [ -n "$KUNIT_ARCHS" ]; then
 	log "=== kunit: $KUNIT_ARCHS"
