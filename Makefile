@@ -37,12 +37,12 @@ kunit: tree
 checks: tree
 	@KUNIT_ARCHS= MATRIX=0 $(S)/check.sh
 
-check: tree
+check: deps
 	@$(S)/check.sh
 
 # The quick loop: no bisect, static, cocci, htmldocs, cross, variants,
 # tools-virtio or bench-smoke (reported as skipped, with that reason).
-check-quick: tree
+check-quick: deps
 	@QUICK=1 CHECKS="checkpatch" $(S)/check.sh
 
 matrix: tree

@@ -25,6 +25,7 @@ timed() {
 	return $rc
 }
 
+# tree.sh fetches and imports the base first when cache/ has none.
 timed tree "$TOP/scripts/tree.sh" || die "cannot prepare the series tree"
 n=$(npatches)
 log "series: $n patches on $(git -C "$TREE" log -1 --format='%h %s' coco-base)"
