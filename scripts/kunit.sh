@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kunit.sh ARCH...: run the kernel's kunit.py on the series tree for each ARCH
 # (x86_64, arm64; UML cannot build SWIOTLB). Writes out/kunit-<arch>.ktap,
-# out/kunit-<arch>.junit.xml, out/kunit-<arch>.json and out/kunit-<arch>.log.
+# out/kunit-<arch>.junit.xml and out/kunit-<arch>.log (and, when kunit.py run
+# builds the kernel, out/kunit-<arch>.json).
 # The kunitconfigs are configs/kunit/{common,<arch>}.kunitconfig plus every
 # .kunitconfig the series ships under kernel/dma and drivers/virtio.
 #
@@ -24,8 +25,8 @@ set -uo pipefail
 mkdir -p "$OUT"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 
-# kunit_make_opts ARCH: what kunit.py and a direct make of a KUnit build dir
-# both pass, so that neither rebuilds what the other built.
+# kunit_make_opts ARCH: the compilers kunit.py run passes to make, the same
+# (ccache) ones scripts/lib.sh's kmake uses.
 kunit_make_opts() {
 	local cross
 	cross=$(cross_prefix "$1")

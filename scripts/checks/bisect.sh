@@ -7,8 +7,8 @@
 # and bench-smoke steps build nothing more.
 #
 # KUnit at every step: the KUnit kernel's build dir
-# (work/build/kunit-bisect-<arch>, kunit.py's own config plus the
-# kunitconfigs present at that step) follows the same walk and compiles the
+# (work/build/kunit-bisect-<arch>: allnoconfig, configs/kunit/<arch>-base.config
+# and the kunitconfigs present at that step) follows the same walk and compiles the
 # touched directories, the series' test code among them; at the last step it
 # links the whole KUnit kernel, which scripts/kunit.sh boots instead of
 # building another one.
