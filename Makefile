@@ -40,7 +40,7 @@ checks: tree
 check: deps
 	@$(S)/check.sh
 
-# The quick loop: no bisect, static, cocci, htmldocs, cross, variants,
+# The quick loop: no applies, bisect, static, cocci, htmldocs, cross, variants,
 # tools-virtio or bench-smoke (reported as skipped, with that reason).
 check-quick: deps
 	@QUICK=1 CHECKS="checkpatch" $(S)/check.sh

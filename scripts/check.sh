@@ -10,7 +10,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=${CHECKS:-checkpatch bisect static cocci htmldocs cross variants tools-virtio bench-smoke}
+CHECKS=${CHECKS:-checkpatch applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"
 mkdir -p "$RESULTS" "$OUT/logs"
@@ -33,7 +33,7 @@ log "series: $n patches on $(git -C "$TREE" log -1 --format='%h %s' coco-base)"
 
 expect=()
 if [ "${QUICK:-0}" = 1 ]; then
-	for step in bisect static cocci htmldocs cross variants tools-virtio bench-smoke; do
+	for step in applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke; do
 		record "$step" SKIP "make check-quick does not run it; make check does"
 	done
 fi
@@ -43,14 +43,14 @@ run_check() {
 	log "=== check: $step"
 	timed "$step" "$s" || record "$step" FAIL "scripts/checks/$step.sh exited $? before recording its result"
 }
-# The checks that build no kernel (checkpatch, coccicheck, htmldocs,
+# The checks that build no kernel (checkpatch, applies, coccicheck, htmldocs,
 # tools/virtio) run one after the other beside the kernel builds: a build
 # leaves a core idle while it configures, links and walks the tree, and these
 # fill it. PARALLEL=0 runs everything in order.
 side=() main=()
 for step in $CHECKS; do
 	case $step in
-	checkpatch|cocci|htmldocs|tools-virtio) [ "${PARALLEL:-1}" = 0 ] && main+=("$step") || side+=("$step") ;;
+	checkpatch|applies|cocci|htmldocs|tools-virtio) [ "${PARALLEL:-1}" = 0 ] && main+=("$step") || side+=("$step") ;;
 	*) main+=("$step") ;;
 	esac
 done

@@ -12,9 +12,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TOP/bases/$BASE.env"
+. "$TOP/scripts/debian-apt.sh"
 
 REPO=$CACHE/linux-$BASE.git
-APTDIR=$CACHE/apt-$BASE_SUITE
 mkdir -p "$CACHE" "$OUT"
 
 check_version() {	# $1: tree with a top-level Makefile
@@ -40,93 +40,50 @@ import_plain() {
 	rm -rf "$REPO.tmp"
 	git init -q --bare "$REPO.tmp"
 	log "importing $dir into git (one commit, force-added)"
-	git --git-dir="$REPO.tmp" --work-tree="$dir" add -f -A .
+	# zlib level 1: importing 90,000 files at the default level costs tens of
+	# seconds of CPU for a few hundred MB of disk.
+	git --git-dir="$REPO.tmp" --work-tree="$dir" -c core.looseCompression=1 add -f -A .
 	GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email GIT_AUTHOR_DATE=$BASE_COMMIT_DATE \
 	GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$BASE_COMMIT_DATE \
 		git --git-dir="$REPO.tmp" --work-tree="$dir" commit -q -m "Linux $(kernel_release "$dir") base: $desc" \
 		-m "Imported unmodified by coco-dma scripts/fetch-base.sh."
 	git --git-dir="$REPO.tmp" tag coco-base
-	mv "$REPO.tmp" "$REPO"
+	if [ -d "$REPO" ]; then
+		git --git-dir="$REPO" fetch -q "$REPO.tmp" "+refs/tags/coco-base:refs/tags/coco-base"
+		rm -rf "$REPO.tmp"
+	else
+		mv "$REPO.tmp" "$REPO"
+	fi
 }
 
-# The URI of the machine's own Debian mirror, read from its apt sources (deb822
-# .sources files and one-line .list files). The stanza serving the machine's own
-# release (not -security) wins.
-system_mirror() {
-	local codename f
-	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk -v cn="$codename" '
-			function flush() { if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " cn " ") && uris != "") { split(uris, u, " "); print u[1]; found=1; exit } types=suites=uris="" }
-			/^[[:space:]]*$/ { flush(); next }
-			/^Types:/  { sub(/^Types:[[:space:]]*/, "");  types=$0 }
-			/^Suites:/ { sub(/^Suites:[[:space:]]*/, ""); suites=$0 }
-			/^URIs:/   { sub(/^URIs:[[:space:]]*/, "");   uris=$0 }
-			END { if (!found) flush() }' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		sed -e 's/\[[^]]*\]//' "$f" | awk -v cn="$codename" '$1 == "deb" && $3 == cn { print $2 }'
-	done
-}
-
-apt_private() {
-	apt-get -q \
-		-o Dir::Etc::SourceList="$APTDIR/sources.list" \
-		-o Dir::Etc::SourceParts="$APTDIR/sources.list.d" \
-		-o Dir::Etc::Preferences="$APTDIR/preferences" \
-		-o Dir::Etc::PreferencesParts="$APTDIR/preferences.d" \
-		-o Dir::State::Lists="$APTDIR/lists" \
-		-o Dir::Cache="$APTDIR/cache" \
-		-o Debug::NoLocking=1 \
-		-o APT::Sandbox::User=root \
-		-o Acquire::Languages=none \
-		"$@"
-}
-apt_cache_private() {
-	apt-cache \
-		-o Dir::Etc::SourceList="$APTDIR/sources.list" \
-		-o Dir::Etc::SourceParts="$APTDIR/sources.list.d" \
-		-o Dir::Etc::Preferences="$APTDIR/preferences" \
-		-o Dir::Etc::PreferencesParts="$APTDIR/preferences.d" \
-		-o Dir::State::Lists="$APTDIR/lists" \
-		-o Dir::Cache="$APTDIR/cache" \
-		"$@"
-}
-
+# The pinned version only: a newer 6.12.y in the archive never replaces it
+# (make check's applies/ rows say whether the series applies there). If the
+# archive no longer serves the pin, stop and say what it serves instead.
 fetch_deb() {
-	local mirror keyring used sha deb
-	mirror=$(system_mirror | head -n1)
-	[ -n "$mirror" ] || die "cannot find the machine's Debian mirror in /etc/apt/sources*"
-	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-	mkdir -p "$APTDIR"/{lists/partial,cache/archives/partial,sources.list.d,preferences.d,debs}
-	: > "$APTDIR/preferences"
-	echo "deb [signed-by=$keyring] $mirror $BASE_SUITE main" > "$APTDIR/sources.list"
-	log "private apt: updating the $BASE_SUITE lists (the system's apt sources are not touched)"
-	apt_private update >"$APTDIR/update.log" 2>&1 || { cat "$APTDIR/update.log" >&2; die "apt-get update of $BASE_SUITE failed"; }
-
-	used=$BASE_VERSION
-	if ! apt_cache_private madison "$BASE_PACKAGE" | awk '{print $3}' | grep -qx "$BASE_VERSION"; then
-		used=$(apt_cache_private madison "$BASE_PACKAGE" | awk '{print $3}' | sort -V | tail -n1)
-		[ -n "$used" ] || die "$BASE_PACKAGE is not in $BASE_SUITE at all"
-		loud "PINNED $BASE_PACKAGE $BASE_VERSION HAS LEFT $BASE_SUITE: USING $used INSTEAD (recorded in out/base-used.env)"
+	local sha suite found=
+	for suite in $BASE_SUITE ${BASE_APPLY_SUITES:-}; do
+		log "private apt: updating the $suite lists (the system's apt sources are not touched)"
+		apt_suite "$suite" || die "cannot read the $suite lists"
+		if apt_versions "$BASE_PACKAGE" | grep -qxF "$BASE_VERSION"; then
+			found=$suite; break
+		fi
+	done
+	if [ -z "$found" ]; then
+		apt_suite "$BASE_SUITE" || true
+		loud "$BASE_PACKAGE $BASE_VERSION (the pin in bases/$BASE.env) is no longer served by Debian"
+		die "$BASE_SUITE serves: $(apt_versions "$BASE_PACKAGE" | tr '\n' ' ')
+Pin one of them in bases/$BASE.env (version and sha256) once the series applies to it
+(make check reports that in its applies/ rows), or give KERNEL_SRC=/path/to/linux-$BASE.y."
 	fi
-	deb=$APTDIR/debs/${BASE_PACKAGE}_${used}_all.deb
-	if [ ! -s "$deb" ]; then
-		log "downloading $BASE_PACKAGE $used"
-		(cd "$APTDIR/debs" && apt_private download "$BASE_PACKAGE=$used" >"$APTDIR/download.log" 2>&1) \
-			|| { cat "$APTDIR/download.log" >&2; die "download of $BASE_PACKAGE=$used failed"; }
-		deb=$(ls "$APTDIR/debs/${BASE_PACKAGE}_"*"${used#*:}"*_all.deb | head -n1)
-	fi
-	sha=$(sha256sum "$deb" | cut -d' ' -f1)
-	if [ "$used" = "$BASE_VERSION" ] && [ -n "$BASE_SHA256" ] && [ "$sha" != "$BASE_SHA256" ]; then
-		rm -f "$deb"
-		die "sha256 mismatch for $BASE_PACKAGE $used: got $sha, pinned $BASE_SHA256 (the .deb was removed)"
+	log "downloading $BASE_PACKAGE $BASE_VERSION from $found"
+	DEB=$(apt_fetch "$BASE_PACKAGE" "$BASE_VERSION") || die "download of $BASE_PACKAGE=$BASE_VERSION failed"
+	sha=$(sha256sum "$DEB" | cut -d' ' -f1)
+	if [ -n "$BASE_SHA256" ] && [ "$sha" != "$BASE_SHA256" ]; then
+		rm -f "$DEB"
+		die "sha256 mismatch for $BASE_PACKAGE $BASE_VERSION: got $sha, pinned $BASE_SHA256 (the .deb was removed)"
 	fi
 	[ -n "$BASE_SHA256" ] || log "note: no sha256 pinned in bases/$BASE.env; this .deb is $sha"
-	printf 'BASE_PACKAGE=%s\nBASE_VERSION_USED=%s\nBASE_SHA256_USED=%s\n' "$BASE_PACKAGE" "$used" "$sha" > "$CACHE/base-used.env.tmp"
-	DEB=$deb
+	printf 'BASE_PACKAGE=%s\nBASE_VERSION_USED=%s\nBASE_SHA256_USED=%s\n' "$BASE_PACKAGE" "$BASE_VERSION" "$sha" > "$CACHE/base-used.env.tmp"
 }
 
 extract_deb() {
@@ -143,8 +100,17 @@ extract_deb() {
 }
 
 if [ -d "$REPO" ] && git --git-dir="$REPO" rev-parse -q --verify coco-base >/dev/null; then
-	log "base already cached: $REPO ($(git --git-dir="$REPO" log -1 --format=%s coco-base))"
-	exit 0
+	cached=$(sed -n 's/^BASE_VERSION_USED=//p' "$CACHE/base-used.env" 2>/dev/null)
+	if [ -n "${KERNEL_SRC:-}" ] || grep -qx BASE_SOURCE=KERNEL_SRC "$CACHE/base-used.env" 2>/dev/null ||
+	   [ "$cached" = "$BASE_VERSION" ]; then
+		log "base already cached: $REPO ($(git --git-dir="$REPO" log -1 --format=%s coco-base))"
+		exit 0
+	fi
+	# bases/$BASE.env pins another version than the cached import. Trees
+	# made from the old base borrow its objects (git clone --shared): keep
+	# it under a tag of its own and import the pin into the same repository.
+	log "the cached base is ${cached:-unknown}, bases/$BASE.env pins $BASE_VERSION: importing the pin"
+	git --git-dir="$REPO" tag -f "base-${cached:-old}" coco-base >/dev/null
 fi
 
 if [ -n "${KERNEL_SRC:-}" ]; then

@@ -42,13 +42,18 @@ run_logged() {
 }
 
 # record NAME RESULT [DETAIL]: one result line per named step, read by scripts/summary.py.
-# RESULT is PASS, FAIL or SKIP; a SKIP must carry its reason.
+# RESULT is PASS, FAIL or SKIP; a SKIP must carry its reason. INFO is a
+# report that gates nothing (listed in the summary, counted nowhere), and
+# must carry its text too.
 record() {
 	local name=$1 res=$2; shift 2
 	mkdir -p "$RESULTS"
-	case $res in PASS|FAIL|SKIP) ;; *) die "record: bad result $res";; esac
-	[ "$res" != SKIP ] || [ -n "$*" ] || die "record: SKIP without a reason for $name"
-	printf '%s\t%s\t%s\n' "$res" "$name" "$*" > "$RESULTS/check-$(echo "$name" | tr '/ ' '__').res"
+	case $res in PASS|FAIL|SKIP|INFO) ;; *) die "record: bad result $res";; esac
+	[ "$res" = PASS ] || [ "$res" = FAIL ] || [ -n "$*" ] || die "record: $res without a reason for $name"
+	local f=$RESULTS/check-$(echo "$name" | tr '/ ' '__').res
+	printf '%s\t%s\t%s\n' "$res" "$name" "$*" > "$f"
+	# scripts/check.sh: which results this step recorded (for the memo)
+	[ -z "${COCO_STEP_LIST:-}" ] || echo "$f" >> "$COCO_STEP_LIST"
 	log "$res: $name${*:+ ($*)}"
 }
 

@@ -3,7 +3,9 @@
 
 One table for `make check`: every named check (out/results/check-*.res), every
 KUnit case (out/kunit-<arch>.ktap) and every matrix row (out/matrix.ktap), then
-the plain line "N passed, N failed[, N skipped]". An expected KTAP file that is
+the plain line "N passed, N failed[, N skipped]". INFO lines (reports that
+gate nothing, such as a Debian 6.12.y the series does not promise to apply
+to) are listed and counted nowhere. An expected KTAP file that is
 missing counts as a failure. Writes OUT_DIR/check-summary.txt too. Exit status
 is 1 when anything failed.
 """
@@ -41,6 +43,7 @@ def main(argv):
             continue
         rows.append((label, 'FAIL' if f else ('PASS' if p else 'SKIP'), detail, p, f, s))
 
+    rows.sort(key=lambda r: r[1] == 'INFO')  # reports after results
     w = max([len(r[0]) for r in rows] + [4])
     lines = [f'{"step":<{w}}  result  detail', f'{"-" * w}  ------  ------']
     lines += [f'{n:<{w}}  {r:<6}  {d}' for n, r, d, *_ in rows]

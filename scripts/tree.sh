@@ -13,7 +13,11 @@ series_ids() { local p; for p in $(series_patches); do git patch-id --stable < "
 tree_ids()   { git -C "$TREE" log --reverse -p --format='From %H' coco-base..HEAD | git patch-id --stable | awk '{print $1}'; }
 
 if [ -d "$TREE/.git" ]; then
-	if [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] &&
+	# The base the tree was created from (its own coco-base tag) must be the
+	# cached base: bases/$BASE.env may pin a new version.
+	if [ "$(git -C "$TREE" rev-parse -q --verify coco-base)" != "$(git --git-dir="$REPO" rev-parse coco-base)" ]; then
+		log "$TREE was made from another base than $(git --git-dir="$REPO" log -1 --format=%s coco-base)"
+	elif [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] &&
 	   [ "$(series_ids)" = "$(tree_ids)" ]; then
 		log "$TREE already holds the $(series_patches | wc -l) patches of patches/$BASE; nothing to do"
 		exit 0
