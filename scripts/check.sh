@@ -9,6 +9,7 @@
 #   PARALLEL=0 runs the checks that build no kernel in order, not beside the builds.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/memo.sh"
 
 CHECKS=${CHECKS:-checkpatch applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
@@ -37,11 +38,40 @@ if [ "${QUICK:-0}" = 1 ]; then
 		record "$step" SKIP "make check-quick does not run it; make check does"
 	done
 fi
+# The steps whose results are a function of their inputs alone (the kernel
+# tree, the tooling, the installed packages): when the same inputs passed
+# before, scripts/memo.sh gives the results back instead of running them.
+# bisect has a memo of its own, per patch; applies (the Debian archive
+# changes), tools-virtio, bench-smoke, KUnit and the matrix (they run code)
+# always run.
+MEMO_STEPS=${MEMO_STEPS-checkpatch cocci htmldocs static cross variants}
 run_check() {
-	local step=$1 s=$TOP/scripts/checks/$1.sh
+	local step=$1 s=$TOP/scripts/checks/$1.sh key= stored res name detail when f list ok
 	[ -x "$s" ] || { record "$step" FAIL "no such check script: scripts/checks/$step.sh"; return; }
+	if [[ " $MEMO_STEPS " == *" $step "* ]] && key=$(memo_key "check $step"); then
+		if stored=$(memo_get "$key"); then
+			log "=== check: $step: these inputs passed before (memo ${key:0:12}), not run again"
+			while IFS=$'\t' read -r name detail when; do
+				record "$name" PASS "$detail [memo: passed $when on the same inputs]"
+			done <<< "$stored"
+			printf '%s\t%d\n' "$step" 0 >> "$TIMES"
+			return
+		fi
+	fi
 	log "=== check: $step"
+	list=$RESULTS/.step-$step; : > "$list"
+	export COCO_STEP_LIST=$list
 	timed "$step" "$s" || record "$step" FAIL "scripts/checks/$step.sh exited $? before recording its result"
+	unset COCO_STEP_LIST
+	# Keep the results when the step recorded some and all of them passed.
+	[ -n "$key" ] && [ -s "$list" ] || return 0
+	ok=1 stored=
+	while read -r f; do
+		IFS=$'\t' read -r res name detail < "$f"
+		[ "$res" = PASS ] || ok=0
+		stored+="$name"$'\t'"$detail"$'\t'"$(date -u +%Y-%m-%dT%H:%MZ)"$'\n'
+	done < <(sort -u "$list")
+	[ "$ok" = 0 ] || memo_put "$key" "${stored%$'\n'}"
 }
 # The checks that build no kernel (checkpatch, applies, coccicheck, htmldocs,
 # tools/virtio) run one after the other beside the kernel builds: a build

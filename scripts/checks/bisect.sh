@@ -12,9 +12,15 @@
 # touched directories, the series' test code among them; at the last step it
 # links the whole KUnit kernel, which scripts/kunit.sh boots instead of
 # building another one.
+#
+# A patch that built before with the same commit (its sha names its content
+# and everything below it), the same tooling and the same packages is not
+# built again (scripts/memo.sh; MEMO=0 builds every step): the base and HEAD
+# are always built, since bench-smoke, KUnit and the matrix boot them.
 #   BISECT_ARCHS="x86_64 arm64"
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/scripts/memo.sh"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 commits=$(git -C "$TREE" rev-list --reverse coco-base..HEAD)
 head=$(git -C "$TREE" rev-parse HEAD)
@@ -29,7 +35,7 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 	g=$BUILD/series-$arch
 	k=$BUILD/kunit-bisect-$arch
 	: > "$lf"; : > "$steps"
-	bad= built=0 skipped=() i=0
+	bad= built=0 skipped=() memoized=() i=0
 	# The stock guest kernel is the base step (built, or already built from
 	# coco-base with the same config).
 	t=$SECONDS
@@ -51,6 +57,13 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 			log "$name: $what: touches no kernel build input ($(git -C "$wt" diff --name-only "$c^" "$c" | tr '\n' ' ')), same build as the step before"
 			skipped+=("$i"); i=$((i + 1)); continue
 		fi
+		key=
+		if [ "$c" != "$base" ] && [ "$c" != "$head" ] &&
+		   key=$(memo_key "bisect step" "$arch" --commit "$c") && memo_get "$key" >/dev/null; then
+			log "$name: $what: built before with the same commit, tooling and packages (memo ${key:0:12})"
+			echo "step $i: memo: $what" >> "$steps"
+			memoized+=("$i"); i=$((i + 1)); continue
+		fi
 		t=$SECONDS
 		if [ "$c" != "$base" ]; then
 			log "$name: $what: guest kernel"
@@ -62,6 +75,7 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 		log "$name: $what: KUnit kernel ($([ "$final" = 1 ] && echo 'all of it' || echo "${dirs[*]}"))"
 		KUNIT_FINAL=$final "$TOP/scripts/kunit.sh" --build-at "$wt" "$k" "$arch" >>"$lf" 2>&1 || { bad="$what (KUnit kernel)"; break; }
 		echo "step $i: ${tg}s guest, $(( SECONDS - t ))s kunit: $what" >> "$steps"
+		memo_put "$key" "built"
 		built=$((built + 1)); i=$((i + 1))
 	done
 	if [ -n "$bad" ]; then
@@ -72,5 +86,5 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 	fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
 	echo "$head $fhash" > "$g/.coco-stamp"
 	echo "$head" > "$k/.coco-stamp"
-	record "$name" PASS "base + $((i - 1)) patches: $built builds of the guest and KUnit kernels${skipped:+, patches ${skipped[*]} touch no build input}"
+	record "$name" PASS "base + $((i - 1)) patches: $built builds of the guest and KUnit kernels${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
 done
