@@ -76,9 +76,7 @@ run_check() {
 # The checks that build no kernel (checkpatch, applies, coccicheck, htmldocs,
 # tools/virtio) run one after the other beside the kernel builds: a build
 # leaves a core idle while it configures, links and walks the tree, and these
-# fill it. They run at the lowest CPU priority (nice 19): while a build keeps
-# both cores busy they wait, and they take the core a build leaves idle, so
-# they do not slow the builds down. PARALLEL=0 runs everything in order.
+# fill it. PARALLEL=0 runs everything in order.
 side=() main=()
 for step in $CHECKS; do
 	case $step in
@@ -88,8 +86,7 @@ for step in $CHECKS; do
 done
 side_pid=
 if [ ${#side[@]} -gt 0 ]; then
-	( export JOBS=1; renice -n 19 -p "$BASHPID" >/dev/null
-	  for step in "${side[@]}"; do run_check "$step"; done ) &
+	( export JOBS=1; for step in "${side[@]}"; do run_check "$step"; done ) &
 	side_pid=$!
 	log "in the background (PID $side_pid): ${side[*]}"
 fi
