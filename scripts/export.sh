@@ -17,7 +17,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 n=$(git -C "$TREE" rev-list --count coco-base..HEAD)
 
 if [ "$n" -gt 0 ]; then
-	git -C "$TREE" format-patch -q --cover-letter --base=coco-base --zero-commit \
+	# core.abbrev fixed: "auto" follows the object count, which differs
+	# between a fresh import and a tree that kept an older base.
+	git -C "$TREE" -c core.abbrev=12 format-patch -q --cover-letter --base=coco-base --zero-commit \
 		--no-signature --subject-prefix=PATCH -o "$tmp" coco-base..HEAD
 	cover=$tmp/0000-cover-letter.patch
 	# The cover letter's subject and text come from patches/<base>/cover-letter.txt
