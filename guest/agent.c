@@ -560,7 +560,7 @@ static int kmsg_scan(void)
 				  "Reserved memory:.*(fail|invalid)|compatible matching fail" },
 		{ "kmsg_io_err", "I/O error|blk_update_request|critical medium error" },
 		{ "kmsg_access_platform_refused", "device must provide VIRTIO_F_(ACCESS_PLATFORM|VERSION_1)" },
-		{ "kmsg_decision", param("decision", "virtio[0-9]+: using DMA API: memory must be shared with the host") },
+		{ "kmsg_decision", param("decision", "virtio[0-9]+: using DMA API: DMA is bounced at physical addresses") },
 	};
 	const int npat = sizeof(pat) / sizeof(pat[0]);
 	const char *excl = param("decision_exclude", "assigned reserved memory node");

@@ -37,10 +37,17 @@ kunit_make_opts() {
 	fi
 }
 
-# kunitconfigs TREE ARCH: the kunitconfig files for ARCH in TREE.
+# kunit_arch NAME: the kernel arch of a KUnit run: NAME, or the arch NAME is
+# a variant of (arm64-64k: arm64 with 64 KiB pages).
+kunit_arch() { echo "${1%-64k}"; }
+
+# kunitconfigs TREE NAME: the kunitconfig files for the KUnit run NAME in
+# TREE: common, the arch's, the variant's (if NAME is one), the series'.
 kunitconfigs() {
-	local k
-	printf '%s\n' "$TOP/configs/kunit/common.kunitconfig" "$TOP/configs/kunit/$2.kunitconfig"
+	local k a
+	a=$(kunit_arch "$2")
+	printf '%s\n' "$TOP/configs/kunit/common.kunitconfig" "$TOP/configs/kunit/$a.kunitconfig"
+	[ "$a" = "$2" ] || echo "$TOP/configs/kunit/$2.kunitconfig"
 	for k in kernel/dma/.kunitconfig drivers/virtio/.kunitconfig; do
 		[ ! -f "$1/$k" ] || echo "$1/$k"
 	done
@@ -63,7 +70,9 @@ if [ "${1:-}" = --build-at ]; then
 	exit 0
 fi
 
-[ $# -gt 0 ] || set -- x86_64 arm64
+# make kunit runs arm64 with 64 KiB pages too; make check (scripts/check.sh)
+# asks for x86_64 and arm64, the kernels its bisect step already built.
+[ $# -gt 0 ] || set -- x86_64 arm64 arm64-64k
 [ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
 
 # The KUnit suites of the series' test files, by name.
@@ -85,15 +94,18 @@ bisect_kernel() {
 	echo "$b"
 }
 
-rc=0
+rc=0 tp=0 tf=0 ts=0
 for arch in "$@"; do
+	karch=$(kunit_arch "$arch")
+	case $karch in x86_64|arm64) ;; *) die "kunit.sh: no KUnit run named $arch (x86_64, arm64, arm64-64k)" ;; esac
+	nproj=2; [ "$karch" = "$arch" ] || nproj=3
 	mapfile -t cfgs < <(kunitconfigs "$TREE" "$arch")
-	if [ ${#cfgs[@]} -eq 2 ]; then
+	if [ ${#cfgs[@]} -eq "$nproj" ]; then
 		printf 'KTAP version 1\n1..0 # SKIP the series ships no .kunitconfig under kernel/dma or drivers/virtio\n' > "$OUT/kunit-$arch.ktap"
 		log "kunit $arch: skipped, the series ships no KUnit suite"
 		continue
 	fi
-	cross=$(cross_prefix "$arch")
+	cross=$(cross_prefix "$karch")
 	rm -f "$OUT/kunit-$arch.ktap" "$OUT"/kunit-"$arch"-*.ktap
 	: > "$OUT/kunit-$arch.log"
 	if b=$(bisect_kernel "$arch"); then
@@ -106,7 +118,7 @@ for arch in "$@"; do
 			log "kunit $arch: kunit.py exec on the bisect kernel ${b#$TOP/} ($(git -C "$TREE" log -1 --format=%h)), suites: ${names[*]}"
 			krc=0 parts=()
 			for s in "${names[@]}"; do
-				args=(exec --arch="$arch" --build_dir="$b" --timeout=600 "$s")
+				args=(exec --arch="$karch" --build_dir="$b" --timeout=600 "$s")
 				[ -z "$cross" ] || args+=(--cross_compile="$cross")
 				touch "$OUT/.kunit-$arch.stamp"
 				(cd "$TREE" && run_logged "$OUT/kunit-$arch-$s.log" ./tools/testing/kunit/kunit.py "${args[@]}") || krc=$?
@@ -120,9 +132,9 @@ for arch in "$@"; do
 			rm -f "$OUT"/kunit-"$arch"-*.ktap
 		fi
 	else
-		args=(run --arch="$arch" --build_dir="$BUILD/kunit-$arch" --jobs="$JOBS")
+		args=(run --arch="$karch" --build_dir="$BUILD/kunit-$arch" --jobs="$JOBS")
 		for c in "${cfgs[@]}"; do args+=(--kunitconfig="$c"); done
-		mapfile -t mopts < <(kunit_make_opts "$arch")
+		mapfile -t mopts < <(kunit_make_opts "$karch")
 		args+=("${mopts[@]/#/--make_options=}" --json="$OUT/kunit-$arch.json")
 		[ -z "$cross" ] || args+=(--cross_compile="$cross")
 		log "kunit $arch: kunit.py ${args[*]}"
@@ -147,5 +159,8 @@ for arch in "$@"; do
 	log "kunit $arch: $p passed, $f failed, $s skipped (kunit.py rc=$krc)"
 	grep -E '^\[..:..:..\] (Testing complete|Elapsed time)' "$OUT/kunit-$arch.log" >&2 || true
 	[ "$krc" -eq 0 ] && [ "$f" -eq 0 ] || rc=1
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 done
+# The summary line of make kunit (check.sh counts the KTAP files itself).
+echo "$tp passed, $tf failed, $ts skipped"
 exit $rc
