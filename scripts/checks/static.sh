@@ -8,12 +8,36 @@
 # compiled, then it is checked out at the series' HEAD and they are compiled
 # again. Every object of the dirs is compiled on both sides; ccache replays
 # the objects (and their warnings) that the series does not change.
+# kernel/dma and drivers/virtio are compiled whole. Of any other touched
+# directory (drivers/block for virtio_blk), only the files that can warn
+# differently: those the series changes and those that include a header the
+# series changes; every other file of it compiles the same on both sides.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 wt=$(WT=$WORK/wt/ab "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the static worktree"
 head=$(git -C "$TREE" rev-parse HEAD)
 mapfile -t dirs < <(touched_dirs)
+# targets: the make targets of the check, kernel/dma/ and drivers/virtio/
+# whole, the objects of the files of any other directory that can warn
+# differently (see above).
+mapfile -t changed < <(series_files)
+# The <linux/...> headers the series changes.
+pub=$(printf '%s\n' "${changed[@]}" | sed -nE 's|^include/(linux/[^/]+\.h)$|\1|p')
+targets=()
+for d in "${dirs[@]}"; do
+	case $d in
+	kernel/dma|drivers/virtio) targets+=("$d/"); continue ;;
+	esac
+	# ... and the local headers of D it changes.
+	hdrs=$(printf '%s\n' $pub $(printf '%s\n' "${changed[@]}" | sed -nE "s|^$d/([^/]+\.h)$|\1|p") | sed 's/\./\\./g' | paste -sd'|')
+	while read -r f; do
+		[ -n "$f" ] && targets+=("${f%.c}.o")
+	done < <({
+		printf '%s\n' "${changed[@]}" | grep -E "^$d/[^/]+\.c$" | while read -r f; do [ -f "$TREE/$f" ] && echo "$f"; done
+		[ -z "$hdrs" ] || (cd "$TREE" && grep -lE "^#[[:space:]]*include[[:space:]]*[<\"]($hdrs)[>\"]" "$d"/*.c 2>/dev/null)
+	} | sort -u)
+done
 
 # warnings SIDE ARCH: check the worktree out at SIDE's commit, build the dirs
 # with W=1 C=2 and print normalised warnings.
@@ -27,7 +51,7 @@ warnings() {
 	# Force the compiler to run again on every object of the dirs (ccache
 	# replays its cached warnings), so no warning hides behind an up-to-date .o.
 	for d in "${dirs[@]}"; do [ -d "$b/$d" ] && find "$b/$d" -name '*.o' -delete; done
-	KTREE=$wt kmake "$arch" "$b" W=1 C=2 "${dirs[@]/%//}" >"$b/static-$side.log" 2>&1 || { grep -E 'error' "$b/static-$side.log" | head >&2; return 1; }
+	KTREE=$wt kmake "$arch" "$b" W=1 C=2 "${targets[@]}" >"$b/static-$side.log" 2>&1 || { grep -E 'error' "$b/static-$side.log" | head >&2; return 1; }
 	sed -e "s|$wt/||g" "$b/static-$side.log" |
 		sed -nE 's/^([^ :]+):[0-9]+(:[0-9]+)?: (warning|error): (.*)$/\1: \3: \4/p' | sort
 }
@@ -36,7 +60,7 @@ for arch in x86_64 arm64; do
 	name=static/$arch
 	(
 		build_lock
-		log "$name: allmodconfig W=1 + sparse on ${dirs[*]}: base"
+		log "$name: allmodconfig W=1 + sparse on ${targets[*]}: base"
 		warnings base "$arch" > "$OUT/logs/static-base-$arch.txt" || exit 2
 		log "$name: series"
 		warnings series "$arch" > "$OUT/logs/static-series-$arch.txt" || exit 3
