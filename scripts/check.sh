@@ -77,6 +77,14 @@ run_check() {
 # tools/virtio) run one after the other beside the kernel builds: a build
 # leaves a core idle while it configures, links and walks the tree, and these
 # fill it. PARALLEL=0 runs everything in order.
+# The stock guest kernel that bisect builds first keeps both cores busy
+# (make -j, nothing to link until the end); the patch steps after it are
+# mostly single-threaded links. So checkpatch and applies start at once, and
+# the heavier ones wait until bisect says its first base step is done
+# (SIDE_GO), or until the main steps are over when bisect does not run.
+export SIDE_GO=$WORK/.side-go
+rm -f "$SIDE_GO"
+[[ " $CHECKS " == *" bisect "* ]] || touch "$SIDE_GO"
 side=() main=()
 for step in $CHECKS; do
 	case $step in
@@ -86,11 +94,28 @@ for step in $CHECKS; do
 done
 side_pid=
 if [ ${#side[@]} -gt 0 ]; then
-	( export JOBS=1; for step in "${side[@]}"; do run_check "$step"; done ) &
+	(
+		export JOBS=1 waited=
+		for step in "${side[@]}"; do
+			case $step in
+			checkpatch|applies) ;;
+			*)	if [ -z "$waited" ]; then
+					while [ ! -e "$SIDE_GO" ]; do
+						kill -0 $$ 2>/dev/null || exit 1	# make check is gone
+						sleep 5
+					done
+					log "side checks: bisect's first base step is done, starting ${step} and the rest"
+					waited=1
+				fi ;;
+			esac
+			run_check "$step"
+		done
+	) &
 	side_pid=$!
 	log "in the background (PID $side_pid): ${side[*]}"
 fi
 for step in "${main[@]}"; do run_check "$step"; done
+touch "$SIDE_GO"	# bisect did not run, or failed before it could say so
 if [ -n "$side_pid" ]; then
 	log "waiting for ${side[*]}"
 	wait "$side_pid"

@@ -40,7 +40,7 @@ affected() {
 # reports SIDE KTREE DIR [COCCI]: normalised report lines (no line numbers) on
 # stdout; fails when coccicheck fails or spatch is missing. With COCCI, DIR is
 # scanned as it is in KTREE; without, DIR is "affected" and the scratch copy of
-# every touched directory's affected files is scanned in one run.
+# the files listed in $scratch/files-SIDE is scanned in one run.
 reports() {
 	local side=$1 kt=$2 d=$3 cocci=${4:-} b=$BUILD/cocci-$1 raw m f
 	raw=$(logfile "cocci-$side-${cocci:+$d-}$(basename "${cocci:-all}" .cocci)")
@@ -54,7 +54,7 @@ reports() {
 		while read -r f; do
 			[ -f "$kt/$f" ] || continue
 			mkdir -p "$m/$(dirname "$f")" && cp "$kt/$f" "$m/$f"
-		done < "$scratch/files"
+		done < "$scratch/files-$side"
 	fi
 	# M= must be absolute with O= (scripts/coccicheck runs in the build dir).
 	make -C "$kt" O="$b" coccicheck MODE=report J="$JOBS" M="$m" ${cocci:+COCCI="$kt/$cocci"} > "$raw" 2>&1 || return 1
@@ -75,13 +75,24 @@ compare() {
 }
 
 for d in "${dirs[@]}"; do affected "$d"; done > "$scratch/files"
+cp "$scratch/files" "$scratch/files-series"
 s=$OUT/logs/cocci-series.txt bl=$OUT/logs/cocci-base.txt
 log "coccicheck: $(grep -vc '\.h$' "$scratch/files") .c files of ${dirs[*]} that the series changes or that include a changed local header"
 sok=1 bok=1
 reports series "$TREE" affected > "$s" || sok=0
 nscripts=$(grep -c ' --cocci-file ' "$(logfile cocci-series-all)" || true)
-# No report on the series side: nothing can be new, the base need not run.
-if [ $sok = 1 ] && [ -s "$s" ]; then reports base "$base_wt" affected > "$bl" || bok=0; else : > "$bl"; fi
+# A series report is new unless the base gives it on the same file: the base
+# runs on the files the series reports on (and the headers beside them, for
+# their local includes), and not at all when the series reports nothing.
+if [ $sok = 1 ] && [ -s "$s" ]; then
+	sed -E 's/^([^: ]+):.*/\1/' "$s" | sort -u > "$scratch/reported"
+	{ cat "$scratch/reported"; xargs -r -n1 dirname < "$scratch/reported" | sort -u | while read -r d; do grep -E "^$d/[^/]+\.h$" "$scratch/files"; done; } |
+		sort -u > "$scratch/files-base"
+	log "coccicheck: base side on the $(wc -l < "$scratch/reported") files the series side reports on: $(tr '\n' ' ' < "$scratch/reported")"
+	reports base "$base_wt" affected > "$bl" || bok=0
+else
+	: > "$bl"
+fi
 for d in "${dirs[@]}"; do
 	name=coccicheck/$d
 	n=$(grep -c "^$d/[^ ]*\.c$" "$scratch/files" || true)
