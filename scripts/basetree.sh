@@ -7,6 +7,12 @@ set -euo pipefail
 rev=${1:-coco-base}
 wt=${WT:-$WORK/wt/base}
 [ -d "$TREE/.git" ] || "$TOP/scripts/tree.sh" >&2
+# A worktree whose metadata is gone (its creation was interrupted, or the tree
+# was made anew) is made again.
+if [ -e "$wt/.git" ] && ! git -C "$wt" rev-parse --git-dir >/dev/null 2>&1; then
+	echo "basetree: ${wt#$TOP/} is not a worktree of ${TREE#$TOP/} any more, making it again" >&2
+	rm -rf "$wt"
+fi
 if [ ! -e "$wt/.git" ]; then
 	git -C "$TREE" worktree prune
 	git -C "$TREE" worktree add -q --detach "$wt" "$rev" >&2
