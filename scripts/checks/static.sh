@@ -6,8 +6,8 @@
 # Base and series share one worktree (work/wt/ab) and one prepared build
 # dir per arch: the worktree is checked out at coco-base, the dirs are
 # compiled, then it is checked out at the series' HEAD and they are compiled
-# again. Every object of the dirs is compiled on both sides; ccache replays
-# the objects (and their warnings) that the series does not change.
+# again. Every object checked (see below) is compiled on both sides; ccache
+# replays the objects (and their warnings) that the series does not change.
 # kernel/dma and drivers/virtio are compiled whole. Of any other touched
 # directory (drivers/block for virtio_blk), only the files that can warn
 # differently: those the series changes and those that include a header the
