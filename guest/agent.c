@@ -310,11 +310,17 @@ static int disk_test(void)
 
 static char nic[2][IFNAMSIZ];
 
+/*
+ * An AF_PACKET socket: the guest kernels have no INET, and the interface
+ * ioctls reach dev_ioctl() from a socket of any family.
+ */
 static int if_up(const char *name)
 {
 	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM, 0), rc;
+	int s = socket(AF_PACKET, SOCK_DGRAM, 0), rc;
 
+	if (s < 0)
+		return -1;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	rc = ioctl(s, SIOCGIFFLAGS, &ifr);
 	ifr.ifr_flags |= IFF_UP;
@@ -332,7 +338,14 @@ static int raw_sock(const char *name, int *ifindex, unsigned char mac[6])
 
 	if (s < 0)
 		return -1;
-	*ifindex = if_nametoindex(name);
+	/* From sysfs: glibc's if_nametoindex() wants an AF_INET/AF_UNIX socket. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", name);
+	read_str(path, str, sizeof(str));
+	*ifindex = atoi(str);
+	if (*ifindex <= 0) {
+		close(s);
+		return -1;
+	}
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_AGENT);
 	sll.sll_ifindex = *ifindex;
