@@ -26,13 +26,38 @@ timed() {
 	return $rc
 }
 
+# finish: the summary, also when a step makes the rest pointless.
+finish() {
+	printf 'total\t%d\n' "$SECONDS" >> "$TIMES"
+	log "=== summary (${SECONDS}s)"
+	python3 "$TOP/scripts/summary.py" "$OUT" "${expect[@]}"
+}
+expect=()
+
+# A full disk fails a run late and far from its cause (tar, ld or ccache
+# failing to write), so say it first. A cold run of the 6.12 base peaks at
+# about 9 GiB in work/, cache/ and out/ (docs/dev-log/ci-budget.md);
+# what those already hold counts towards it.
+need_kib=$(( ${CHECK_DISK_GIB:-12} * 1024 * 1024 ))
+mkdir -p "$WORK" "$CACHE"
+have_kib=$(du -sk "$WORK" "$CACHE" "$OUT" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+free_kib=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
+if [ $(( free_kib + have_kib )) -lt "$need_kib" ]; then
+	record disk FAIL "$(( free_kib / 1048576 )) GiB free on the file system of $WORK; make check needs ${CHECK_DISK_GIB:-12} GiB there, counting the $(( have_kib / 1048576 )) GiB that work/, cache/ and out/ already hold (CHECK_DISK_GIB= sets it)"
+	finish
+	exit 1
+fi
+
 # tree.sh fetches and imports the base first when cache/ has none.
-timed tree "$TOP/scripts/tree.sh" || die "cannot prepare the series tree"
+if ! timed tree "$TOP/scripts/tree.sh"; then
+	record tree FAIL "cannot prepare the series tree: $OUT/logs has the details, the output above the summary says which step"
+	finish
+	exit 1
+fi
 n=$(npatches)
 log "series: $n patches on $(git -C "$TREE" log -1 --format='%h %s' coco-base)"
 [ "$n" -gt 0 ] || log "0 patches: every step runs on the base tree"
 
-expect=()
 if [ "${QUICK:-0}" = 1 ]; then
 	for step in applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke; do
 		record "$step" SKIP "make check-quick does not run it; make check does"
@@ -135,6 +160,4 @@ elif [ -x "$TOP/scripts/matrix.sh" ]; then
 	record matrix SKIP "MATRIX=0 was given"
 fi
 
-printf 'total\t%d\n' "$SECONDS" >> "$TIMES"
-log "=== summary (${SECONDS}s)"
-python3 "$TOP/scripts/summary.py" "$OUT" "${expect[@]}"
+finish
