@@ -54,6 +54,8 @@ while read -r variant arch targets; do
 	0) record "$name" PASS "$arch: $nobj objects of ${dirs[*]} compile; they need no external symbol the base does not, so the link is the base's" ;;
 	5) record "$name" PASS "$arch: $nobj objects compile, and $targets link in full" ;;
 	2) record "$name" FAIL "the base does not build in this variant: $(grep -m1 -E 'error|undefined|dropped' "$lf" "$b"/build*.log 2>/dev/null | cut -c1-160)" ;;
+	# The link failed: the linker's own line, not the step log's "linking in full"
+	4) record "$name" FAIL "$(grep -h -m1 -E 'error:|undefined reference|dropped' "$b/build.log" "$lf" 2>/dev/null | head -1 | cut -c1-160)" ;;
 	*) record "$name" FAIL "$(grep -h -m1 -E 'error|undefined|dropped' "$lf" "$b/build.log" 2>/dev/null | head -1 | cut -c1-160)" ;;
 	esac
 done <<'LIST'
