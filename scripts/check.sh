@@ -64,8 +64,9 @@ if [ "${QUICK:-0}" = 1 ]; then
 	done
 fi
 # The steps whose results are a function of their inputs alone (the kernel
-# tree, the tooling, the installed packages): when the same inputs passed
-# before, scripts/memo.sh gives the results back instead of running them.
+# tree, the scripts and configs they read, the installed packages): when the
+# same inputs passed before, scripts/memo.sh gives the results back instead
+# of running them.
 # bisect has a memo of its own, per patch; applies (the Debian archive
 # changes), tools-virtio, bench-smoke, KUnit and the matrix (they run code)
 # always run.
@@ -73,7 +74,7 @@ MEMO_STEPS=${MEMO_STEPS-checkpatch cocci htmldocs static cross variants}
 run_check() {
 	local step=$1 s=$TOP/scripts/checks/$1.sh key= stored res name detail when f list ok
 	[ -x "$s" ] || { record "$step" FAIL "no such check script: scripts/checks/$step.sh"; return; }
-	if [[ " $MEMO_STEPS " == *" $step "* ]] && key=$(memo_key "check $step"); then
+	if [[ " $MEMO_STEPS " == *" $step "* ]] && key=$(memo_key "$step" check); then
 		if stored=$(memo_get "$key"); then
 			log "=== check: $step: these inputs passed before (memo ${key:0:12}), not run again"
 			while IFS=$'\t' read -r name detail when; do

@@ -9,6 +9,12 @@
 #
 # KERNEL_SRC=/path/to/linux: use that tree instead, a git tree (its HEAD is the
 # base) or a plain tree (imported as one commit). It must be $BASE.y.
+#
+# The import of a pinned .deb is kept beside ccache as well (BASE_CACHE,
+# default ~/.cache/coco-dma/bases/<sha256 of the .deb>.git): the import is
+# deterministic (fixed author, committer and dates), so a new checkout takes
+# that repository (git clone --local: hard links) instead of downloading,
+# extracting and adding 90,000 files again. BASE_CACHE= (empty) turns it off.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TOP/bases/$BASE.env"
@@ -16,6 +22,8 @@ set -euo pipefail
 
 REPO=$CACHE/linux-$BASE.git
 mkdir -p "$CACHE" "$OUT"
+BASE_CACHE=${BASE_CACHE-$HOME/.cache/coco-dma/bases}
+shared=${BASE_CACHE:+${BASE_SHA256:+$BASE_CACHE/$BASE_SHA256.git}}
 
 check_version() {	# $1: tree with a top-level Makefile
 	local v p
@@ -125,12 +133,29 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 		import_plain "$KERNEL_SRC" "KERNEL_SRC tree $(kernel_release "$KERNEL_SRC")"
 	fi
 	printf 'BASE_SOURCE=KERNEL_SRC\nBASE_VERSION_USED=%s\n' "$(kernel_release "$KERNEL_SRC")" > "$CACHE/base-used.env"
+elif [ -n "$shared" ] && [ ! -d "$REPO" ] && [ -f "$shared/base-used.env" ] &&
+     git --git-dir="$shared" rev-parse -q --verify coco-base >/dev/null; then
+	log "the import of $BASE_PACKAGE $BASE_VERSION (sha256 ${BASE_SHA256:0:12}) is kept in $shared: cloning it"
+	rm -rf "$REPO.tmp"
+	git clone -q --bare --local "$shared" "$REPO.tmp"
+	git --git-dir="$REPO.tmp" rev-parse -q --verify coco-base >/dev/null || die "$shared has no coco-base tag"
+	mv "$REPO.tmp" "$REPO"
+	grep -v '^BASE_COMMIT=' "$shared/base-used.env" > "$CACHE/base-used.env"
 else
 	fetch_deb
 	extract_deb
 	import_plain "$SRCDIR" "Debian $BASE_PACKAGE $(sed -n 's/^BASE_VERSION_USED=//p' "$CACHE/base-used.env.tmp")"
 	rm -rf "$CACHE/extract"
 	mv "$CACHE/base-used.env.tmp" "$CACHE/base-used.env"
+	if [ -n "$shared" ] && [ ! -d "$shared" ]; then
+		mkdir -p "$BASE_CACHE"
+		rm -rf "$shared.tmp"
+		git clone -q --bare --local "$REPO" "$shared.tmp" &&
+		git --git-dir="$shared.tmp" rev-parse -q --verify coco-base >/dev/null &&
+		cp "$CACHE/base-used.env" "$shared.tmp/base-used.env" &&
+		mv "$shared.tmp" "$shared" && log "kept the import in $shared for other checkouts" ||
+			{ rm -rf "$shared.tmp"; log "note: could not keep the import in $BASE_CACHE"; }
+	fi
 fi
 echo "BASE_COMMIT=$(git --git-dir="$REPO" rev-parse coco-base)" >> "$CACHE/base-used.env"
 cp "$CACHE/base-used.env" "$OUT/base-used.env"

@@ -7,32 +7,51 @@
 # A key covers:
 #   - the kernel tree: the commit given (its sha names its content and its
 #     whole history) or, by default, coco-base and HEAD of $TREE;
-#   - the coco-dma tooling that runs: the git trees of scripts/, configs/,
-#     guest/, bases/, matrix/ and bench/ at the repository's HEAD (no memo
-#     when any of them has uncommitted changes);
+#   - the coco-dma tooling that the step reads (memo_inputs below): the
+#     git objects of those files and directories at the repository's HEAD
+#     (no memo when any of them has uncommitted changes), so that a change
+#     to the summary, the matrix or bench does not build the series again;
 #   - the installed packages and their versions (compilers, binutils,
 #     sparse, coccinelle, sphinx, QEMU: any upgrade is a new key);
 #   - what the caller names (the step, the arch).
 # Only results that passed are kept. A dirty kernel tree is never memoized.
 MEMO_DIR=${MEMO_DIR:-$HOME/.cache/coco-dma/memo}
 
-# memo_key WHAT... [--commit SHA]: print the key, or fail when inputs are
-# not all committed (then nothing may be memoized).
+# memo_inputs STEP: the files and directories of the repository that STEP
+# reads, besides scripts/lib.sh and scripts/memo.sh, which every step reads.
+# A step not named here reads all of the tooling.
+memo_inputs() {
+	case $1 in
+	bisect)     echo scripts/checks/bisect.sh scripts/build.sh scripts/kunit.sh scripts/guest-kernel.sh scripts/basetree.sh configs ;;
+	static)     echo scripts/checks/static.sh scripts/basetree.sh ;;
+	cross)      echo scripts/checks/cross.sh ;;
+	variants)   echo scripts/checks/variants.sh scripts/basetree.sh scripts/build.sh scripts/objsyms.py configs ;;
+	cocci)      echo scripts/checks/cocci.sh scripts/basetree.sh ;;
+	htmldocs)   echo scripts/checks/htmldocs.sh scripts/basetree.sh ;;
+	checkpatch) echo scripts/checks/checkpatch.sh "patches/$BASE" ;;
+	*)          echo scripts configs guest bases matrix bench ;;
+	esac
+}
+
+# memo_key STEP WHAT... [--commit SHA]: print the key of STEP's result,
+# or fail when its inputs are not all committed (then nothing may be
+# memoized).
 memo_key() {
-	local commit= parts=() tooling pkgs
+	local step=$1 commit= parts=() inputs tooling pkgs; shift
 	[ "${MEMO:-1}" != 0 ] || return 1
 	while [ $# -gt 0 ]; do
 		case $1 in --commit) commit=$2; shift 2 ;; *) parts+=("$1"); shift ;; esac
 	done
-	[ -z "$(git -C "$TOP" status --porcelain -- scripts configs guest bases matrix bench 2>/dev/null)" ] || return 1
-	tooling=$(git -C "$TOP" rev-parse HEAD:scripts HEAD:configs HEAD:guest HEAD:bases HEAD:matrix HEAD:bench 2>/dev/null) || return 1
+	read -ra inputs <<< "scripts/lib.sh scripts/memo.sh $(memo_inputs "$step")"
+	[ -z "$(git -C "$TOP" status --porcelain -- "${inputs[@]}" 2>/dev/null)" ] || return 1
+	tooling=$(for p in "${inputs[@]}"; do printf '%s ' "$p"; git -C "$TOP" rev-parse "HEAD:$p" || exit 1; done 2>/dev/null) || return 1
 	if [ -z "$commit" ]; then
 		[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] || return 1
 		commit="$(git -C "$TREE" rev-parse coco-base HEAD)" || return 1
 	fi
 	pkgs=${_memo_pkgs:-$(dpkg-query -W -f '${Package}=${Version}\n' | sha256sum)}
 	_memo_pkgs=$pkgs
-	printf '%s\n' "${parts[@]}" "$commit" "$tooling" "$pkgs" "BASE=$BASE" | sha256sum | cut -c1-32
+	printf '%s\n' "$step" "${parts[@]}" "$commit" "$tooling" "$pkgs" "BASE=$BASE" | sha256sum | cut -c1-32
 }
 
 # memo_get KEY: print what memo_put stored under KEY; fail when there is none.

@@ -14,9 +14,10 @@
 # building another one.
 #
 # A patch that built before with the same commit (its sha names its content
-# and everything below it), the same tooling and the same packages is not
-# built again (scripts/memo.sh; MEMO=0 builds every step): the base and HEAD
-# are always built, since bench-smoke, KUnit and the matrix boot them.
+# and everything below it), the same build scripts and configs (memo_inputs
+# in scripts/memo.sh) and the same packages is not built again (MEMO=0
+# builds every step): the base and HEAD are always built, since bench-smoke,
+# KUnit and the matrix boot them.
 #   BISECT_ARCHS="x86_64 arm64"
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -65,7 +66,7 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 		fi
 		key=
 		if [ "$c" != "$base" ] && [ "$c" != "$head" ] &&
-		   key=$(memo_key "bisect step" "$arch" --commit "$c") && memo_get "$key" >/dev/null; then
+		   key=$(memo_key bisect step "$arch" --commit "$c") && memo_get "$key" >/dev/null; then
 			log "$name: $what: built before with the same commit, tooling and packages (memo ${key:0:12})"
 			echo "step $i: memo: $what" >> "$steps"
 			memoized+=("$i"); i=$((i + 1)); continue
