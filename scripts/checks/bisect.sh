@@ -67,7 +67,7 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 		key=
 		if [ "$c" != "$base" ] && [ "$c" != "$head" ] &&
 		   key=$(memo_key bisect step "$arch" --commit "$c") && memo_get "$key" >/dev/null; then
-			log "$name: $what: built before with the same commit, tooling and packages (memo ${key:0:12})"
+			log "$name: $what: built before with the same commit, build scripts, configs and packages (memo ${key:0:12})"
 			echo "step $i: memo: $what" >> "$steps"
 			memoized+=("$i"); i=$((i + 1)); continue
 		fi
