@@ -6,7 +6,8 @@
 #   series  the tree's HEAD commit    work/build/series-ARCH
 #           the tree with uncommitted changes: work/build/series-tree-ARCH,
 #           built from work/linux-<base> itself
-# The two committed kernels come from one worktree, work/wt/guest. The stock
+# The two committed kernels of ARCH come from one worktree, work/wt/guest-ARCH
+# (one per arch, so that bisect can walk the arches side by side). The stock
 # build dir is copied for the series, so the series build compiles only what
 # the series changes (the worktree checkout gives changed files a new mtime,
 # and kbuild rebuilds what depends on them). .coco-stamp in a build dir names
@@ -27,7 +28,7 @@ if [ "$side" = series ] && [ -n "$(git -C "$TREE" status --porcelain --untracked
 	exit 0
 fi
 
-wt=$WORK/wt/guest
+wt=$WORK/wt/guest-$arch
 fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
 rev() { git -C "$TREE" rev-parse "$1"; }
 stamp_of() { echo "$1 $fhash"; }

@@ -18,6 +18,14 @@
 # in scripts/memo.sh) and the same packages is not built again (MEMO=0
 # builds every step): the base and HEAD are always built, since bench-smoke,
 # KUnit and the matrix boot them.
+#
+# The arches walk side by side, each in a worktree of its own
+# (work/wt/guest-<arch>: a build dir records the paths of its sources, so
+# two walks cannot share one). After the stock guest kernels (make -j, both
+# cores busy) a patch step is mostly a tree walk and a link on one core, so
+# one walk leaves the other core idle; BISECT_PARALLEL=0 walks them one
+# after the other. Bisect takes the build lock once for both walks: it is
+# one build job on this machine, and the walks inherit the lock.
 #   BISECT_ARCHS="x86_64 arm64"
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -26,21 +34,22 @@ export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 commits=$(git -C "$TREE" rev-list --reverse coco-base..HEAD)
 head=$(git -C "$TREE" rev-parse HEAD)
 base=$(git -C "$TREE" rev-parse coco-base)
-wt=$WORK/wt/guest
 mapfile -t dirs < <(touched_dirs)
 # make check holds its heavier side checks until the first stock guest
 # kernel is built (scripts/check.sh); say so however this script ends.
 side_go() { [ -z "${SIDE_GO:-}" ] || touch "$SIDE_GO"; }
 trap side_go EXIT
 
-for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
+# walk ARCH: the base and every patch for ARCH, recorded as bisect/ARCH.
+walk() {
+	local arch=$1 name lf steps g k wt bad="" built=0 skipped=() memoized=() i=0 t tg c what key target final fhash
 	name=bisect/$arch
 	lf=$(logfile "$name")
 	steps=$OUT/logs/bisect-$arch-steps.txt
 	g=$BUILD/series-$arch
 	k=$BUILD/kunit-bisect-$arch
+	wt=$WORK/wt/guest-$arch
 	: > "$lf"; : > "$steps"
-	bad= built=0 skipped=() memoized=() i=0
 	# The stock guest kernel is the base step (built, or already built from
 	# coco-base with the same config).
 	t=$SECONDS
@@ -48,7 +57,7 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 	if ! "$TOP/scripts/guest-kernel.sh" stock "$arch" >>"$lf" 2>&1; then
 		side_go
 		record "$name" FAIL "the base does not build, see ${lf#$TOP/}"
-		continue
+		return
 	fi
 	echo "step 0: $(( SECONDS - t ))s: base (guest)" >> "$steps"
 	side_go
@@ -87,11 +96,31 @@ for arch in ${BISECT_ARCHS:-x86_64 arm64}; do
 	done
 	if [ -n "$bad" ]; then
 		record "$name" FAIL "build breaks at $bad, see ${lf#$TOP/}"
-		continue
+		return
 	fi
 	# The walk ends at HEAD: the series guest kernel and the KUnit kernel.
 	fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
 	echo "$head $fhash" > "$g/.coco-stamp"
 	echo "$head" > "$k/.coco-stamp"
 	record "$name" PASS "base + $((i - 1)) patches: $built builds of the guest and KUnit kernels${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
+}
+
+build_lock
+read -ra archs <<< "${BISECT_ARCHS:-x86_64 arm64}"
+# The worktrees first, one at a time: git worktree add writes to the
+# tree's own .git, which two walks starting together would race for.
+for arch in "${archs[@]}"; do
+	WT=$WORK/wt/guest-$arch "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
+		die "cannot create the worktree work/wt/guest-$arch"
 done
+if [ "${BISECT_PARALLEL:-1}" = 0 ] || [ ${#archs[@]} -lt 2 ]; then
+	for arch in "${archs[@]}"; do walk "$arch"; done
+else
+	pids=()
+	for arch in "${archs[@]}"; do
+		walk "$arch" &
+		pids+=($!)
+	done
+	log "bisect: ${archs[*]} walk side by side (PIDs ${pids[*]})"
+	wait "${pids[@]}"
+fi
