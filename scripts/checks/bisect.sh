@@ -21,10 +21,11 @@
 #
 # The arches walk side by side, each in a worktree of its own
 # (work/wt/guest-<arch>: a build dir records the paths of its sources, so
-# two walks cannot share one). After the stock guest kernels (make -j, both
-# cores busy) a patch step is mostly a tree walk and a link on one core, so
-# one walk leaves the other core idle; BISECT_PARALLEL=0 walks them one
-# after the other. Bisect takes the build lock once for both walks: it is
+# two walks cannot share one). A stock guest kernel keeps every core busy
+# (make -j), so they are built one after the other; a patch step is mostly
+# a tree walk and a link on one core, so the walk of an arch starts as soon
+# as its stock kernel is built, beside the next arch's. BISECT_PARALLEL=0
+# does one arch after the other. Bisect takes the build lock once: it is
 # one build job on this machine, and the walks inherit the lock.
 #   BISECT_ARCHS="x86_64 arm64"
 set -uo pipefail
@@ -40,7 +41,25 @@ mapfile -t dirs < <(touched_dirs)
 side_go() { [ -z "${SIDE_GO:-}" ] || touch "$SIDE_GO"; }
 trap side_go EXIT
 
-# walk ARCH: the base and every patch for ARCH, recorded as bisect/ARCH.
+# base_step ARCH: the stock guest kernel of ARCH (built, or already built
+# from coco-base with the same config); fails, recorded, if it does not build.
+base_step() {
+	local arch=$1 name=bisect/$1 lf steps t
+	lf=$(logfile "$name")
+	steps=$OUT/logs/bisect-$arch-steps.txt
+	: > "$lf"; : > "$steps"
+	t=$SECONDS
+	log "$name: base (the stock guest kernel)"
+	if ! "$TOP/scripts/guest-kernel.sh" stock "$arch" >>"$lf" 2>&1; then
+		side_go
+		record "$name" FAIL "the base does not build, see ${lf#$TOP/}"
+		return 1
+	fi
+	echo "step 0: $(( SECONDS - t ))s: base (guest)" >> "$steps"
+	side_go
+}
+
+# walk ARCH: after base_step, every patch for ARCH, recorded as bisect/ARCH.
 walk() {
 	local arch=$1 name lf steps g k wt bad="" built=0 skipped=() memoized=() i=0 t tg c what key target final fhash
 	name=bisect/$arch
@@ -49,18 +68,6 @@ walk() {
 	g=$BUILD/series-$arch
 	k=$BUILD/kunit-bisect-$arch
 	wt=$WORK/wt/guest-$arch
-	: > "$lf"; : > "$steps"
-	# The stock guest kernel is the base step (built, or already built from
-	# coco-base with the same config).
-	t=$SECONDS
-	log "$name: base (the stock guest kernel)"
-	if ! "$TOP/scripts/guest-kernel.sh" stock "$arch" >>"$lf" 2>&1; then
-		side_go
-		record "$name" FAIL "the base does not build, see ${lf#$TOP/}"
-		return
-	fi
-	echo "step 0: $(( SECONDS - t ))s: base (guest)" >> "$steps"
-	side_go
 	rm -rf "$g" "$k"
 	cp -a "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"
 	for c in $base $commits; do
@@ -113,14 +120,17 @@ for arch in "${archs[@]}"; do
 	WT=$WORK/wt/guest-$arch "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
 		die "cannot create the worktree work/wt/guest-$arch"
 done
-if [ "${BISECT_PARALLEL:-1}" = 0 ] || [ ${#archs[@]} -lt 2 ]; then
-	for arch in "${archs[@]}"; do walk "$arch"; done
+if [ "${BISECT_PARALLEL:-1}" = 0 ]; then
+	for arch in "${archs[@]}"; do base_step "$arch" && walk "$arch"; done
 else
+	# The stock kernels one after the other, each on every core; the walk
+	# of an arch starts as soon as its stock kernel is there.
 	pids=()
 	for arch in "${archs[@]}"; do
+		base_step "$arch" || continue
 		walk "$arch" &
 		pids+=($!)
+		log "bisect/$arch: walking the patches in the background (PID $!)"
 	done
-	log "bisect: ${archs[*]} walk side by side (PIDs ${pids[*]})"
-	wait "${pids[@]}"
+	[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
 fi
