@@ -19,14 +19,14 @@
 # builds every step): the base and HEAD are always built, since bench-smoke,
 # KUnit and the matrix boot them.
 #
-# The arches walk side by side, each in a worktree of its own
-# (work/wt/guest-<arch>: a build dir records the paths of its sources, so
-# two walks cannot share one). A stock guest kernel keeps every core busy
-# (make -j), so they are built one after the other; a patch step is mostly
-# a tree walk and a link on one core, so the walk of an arch starts as soon
-# as its stock kernel is built, beside the next arch's. BISECT_PARALLEL=0
-# does one arch after the other. Bisect takes the build lock once: it is
-# one build job on this machine, and the walks inherit the lock.
+# Each arch has a worktree of its own (work/wt/guest-<arch>: a build dir
+# records the paths of its sources). By default the arches are done one
+# after the other. BISECT_PARALLEL=1 starts the walk of an arch as soon as
+# its stock kernel is built, beside the next arch's stock kernel: a patch
+# step is mostly a tree walk and a link on one core. On the 2-core CI
+# machine that was slower cold (docs/dev-log/ci-budget.md: the builds that
+# overlapped took twice as long), so it is not the default. Bisect takes
+# the build lock once: it is one build job, and the walks inherit the lock.
 #   BISECT_ARCHS="x86_64 arm64"
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -120,11 +120,11 @@ for arch in "${archs[@]}"; do
 	WT=$WORK/wt/guest-$arch "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
 		die "cannot create the worktree work/wt/guest-$arch"
 done
-if [ "${BISECT_PARALLEL:-1}" = 0 ]; then
+if [ "${BISECT_PARALLEL:-0}" = 0 ]; then
 	for arch in "${archs[@]}"; do base_step "$arch" && walk "$arch"; done
 else
-	# The stock kernels one after the other, each on every core; the walk
-	# of an arch starts as soon as its stock kernel is there.
+	# The stock kernels one after the other; the walk of an arch starts as
+	# soon as its stock kernel is there.
 	pids=()
 	for arch in "${archs[@]}"; do
 		base_step "$arch" || continue
