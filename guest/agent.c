@@ -444,14 +444,14 @@ static void counter(const char *key, long v)
 static void swiotlb_counters(const char *when)
 {
 	const char *root = "/sys/kernel/debug";
-	long pool_hw = -1, pool_used = -1, swl_hw = -1, swl_used = -1;
+	long pool_hw = -1, pool_used = -1, swl_hw = -1, swl_used = -1, pool_devs = -1;
 	int pools = 0;
 	struct dirent *d;
 	DIR *dir = opendir(root);
 
 	while (dir && (d = readdir(dir))) {
 		char p[512];
-		long nslabs, used, hw, tr;
+		long nslabs, used, hw, tr, devs;
 
 		if (d->d_name[0] == '.')
 			continue;
@@ -465,8 +465,11 @@ static void swiotlb_counters(const char *when)
 		used = read_long(p, -1);
 		snprintf(p, sizeof(p), "%s/%s/io_tlb_transient_nslabs", root, d->d_name);
 		tr = read_long(p, -1);
-		say("# swiotlb %s %s: nslabs=%ld used=%ld hiwater=%ld transient=%ld",
-		    when, d->d_name, nslabs, used, hw, tr);
+		/* Devices sharing a restricted pool (series kernels only) */
+		snprintf(p, sizeof(p), "%s/%s/io_tlb_devices", root, d->d_name);
+		devs = read_long(p, -1);
+		say("# swiotlb %s %s: nslabs=%ld used=%ld hiwater=%ld transient=%ld devices=%ld",
+		    when, d->d_name, nslabs, used, hw, tr, devs);
 		if (!strcmp(d->d_name, "swiotlb")) {
 			swl_hw = hw;
 			swl_used = used;
@@ -476,6 +479,8 @@ static void swiotlb_counters(const char *when)
 				pool_hw = hw;
 			if (used > pool_used)
 				pool_used = used;
+			if (devs > pool_devs)
+				pool_devs = devs;
 		}
 	}
 	if (dir)
@@ -488,6 +493,7 @@ static void swiotlb_counters(const char *when)
 	counter("pool_count", pools);
 	counter("pool_hiwater", pool_hw);
 	counter("pool_used", pool_used);
+	counter("pool_devices", pool_devs);
 }
 
 /* Virtio devices: driver, transport and feature bits 32 (VERSION_1), 33 (ACCESS_PLATFORM). */
@@ -573,6 +579,7 @@ static int kmsg_scan(void)
 				  "Reserved memory:.*(fail|invalid)|compatible matching fail" },
 		{ "kmsg_io_err", "I/O error|blk_update_request|critical medium error" },
 		{ "kmsg_access_platform_refused", "device must provide VIRTIO_F_(ACCESS_PLATFORM|VERSION_1)" },
+		{ "kmsg_pool_too_small", "restricted DMA pool .* is too small" },
 		{ "kmsg_decision", param("decision", "virtio[0-9]+: using DMA API: DMA is bounced at physical addresses") },
 	};
 	const int npat = sizeof(pat) / sizeof(pat[0]);

@@ -60,9 +60,10 @@ DEFAULT_EXPECT = {
     'poweroff': '1', 'agent_done': '1', 'disk': 'pass', 'net': 'pass',
     'kmsg_warn': '0', 'kmsg_bug': '0', 'kmsg_swiotlb_full': '0',
     'kmsg_dma_err': '0', 'kmsg_io_err': '0', 'kmsg_access_platform_refused': '0',
+    'kmsg_pool_too_small': '0',
 }
 # Kernel lines quoted in matrix.md for each boot (row key "report" overrides).
-DEFAULT_REPORT = (r'created restricted DMA pool|assigned reserved memory|swiotlb buffer is full|'
+DEFAULT_REPORT = (r'created restricted DMA pool|is too small|assigned reserved memory|swiotlb buffer is full|'
                   r'failed to initiali[sz]e|restricted DMA|shared DMA|must be accessible|'
                   r'matching fail|Reserved memory:|DMAR: IOMMU enabled|device must provide|'
                   r'Kernel panic|WARNING:|BUG:|Unable to handle')

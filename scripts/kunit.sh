@@ -152,6 +152,7 @@ for arch in "$@"; do
 			rm -f "$OUT"/kunit-"$arch"-*.ktap
 		fi
 	else
+		mkdir -p "$BUILD"	# kunit.py makes the build dir, not its parents
 		args=(run --arch="$karch" --build_dir="$BUILD/kunit-$arch" --jobs="$JOBS")
 		for c in "${cfgs[@]}"; do args+=(--kunitconfig="$c"); done
 		mapfile -t mopts < <(kunit_make_opts "$karch")
