@@ -48,7 +48,7 @@ fi
 own "$b"
 if [ "$side" = series ] && [ ! -e "$b" ] && valid "$base_b" "$(stamp_of "$(rev coco-base)")"; then
 	log "guest kernel series/$arch: starting from a copy of the stock build"
-	cp -a "$base_b" "$b"
+	copy_build_dir "$base_b" "$b"
 fi
 WT=$wt "$TOP/scripts/basetree.sh" "$c" >/dev/null
 rm -f "$b/.coco-stamp"

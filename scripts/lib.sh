@@ -93,6 +93,25 @@ BUILD_LOCK=${BUILD_LOCK:-/tmp/coco-dma-build.lock}
 # build_lock: hold the lock until the calling script exits (fd 9).
 # A child of a lock holder inherits fd 9, the same open file and so the same
 # lock: it goes on without waiting for itself.
+# copy_build_dir SRC DST: DST becomes a copy of the kernel build dir SRC that
+# builds on incrementally. kbuild records paths relative to the build dir,
+# but the tools it builds (objtool, libsubcmd) record absolute ones in their
+# .cmd files: in a plain copy their command lines differ, objtool is built
+# again, and on x86, where every object depends on objtool, so is every
+# object (a patch step of 106-205 s instead of about 20). The copies' .cmd
+# files are given DST's path and keep their mtimes.
+copy_build_dir() {
+	local src=$1 dst=$2 f
+	src=$(realpath "$src")
+	cp -a "$src" "$dst" || return
+	dst=$(realpath "$dst")
+	[ -d "$dst/tools" ] || return 0
+	grep -rlF --include='.*.cmd' "$src" "$dst/tools" | while IFS= read -r f; do
+		touch -r "$f" "$f.coco-mtime" && sed -i "s|$src|$dst|g" "$f" &&
+			touch -r "$f.coco-mtime" "$f" && rm -f "$f.coco-mtime" || return
+	done
+}
+
 build_lock() {
 	if [ "${COCO_BUILD_LOCK_HELD:-}" = "$BUILD_LOCK" ] && { : >&9; } 2>/dev/null; then
 		return 0

@@ -69,7 +69,7 @@ walk() {
 	k=$BUILD/kunit-bisect-$arch
 	wt=$WORK/wt/guest-$arch
 	rm -rf "$g" "$k"
-	cp -a "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"
+	copy_build_dir "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"
 	for c in $base $commits; do
 		git -C "$wt" checkout -q --detach "$c" || { bad="checkout of $c"; break; }
 		what=$( [ "$c" = "$base" ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
