@@ -19,7 +19,8 @@
  * kernel): agent.timeout=S (per test, default 15), agent.watchdog=S
  * (whole run, default 90), agent.disk_kib=N (default 4096),
  * agent.frames=N (default 64), agent.decision="ERE" (series decision line),
- * agent.decision_exclude="ERE", agent.off=poweroff|reboot.
+ * agent.decision_exclude="ERE", agent.off=poweroff|reboot,
+ * agent.concurrent=1 (the disk and network tests at the same time).
  *
  * agent.mode=bench (make bench, see bench/README.md) replaces the tests:
  *   agent.dmamap=BUS:DEV  bind BUS (platform|pci) device DEV to the
@@ -204,22 +205,29 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * Run fn() in a child; return its exit code, or -1 on timeout (the child
- * is left behind: a task stuck in D state cannot be killed anyway).
- */
-static int run_child(int (*fn)(void), int timeout)
+/* Start fn() in a child; its PID, or -1. */
+static pid_t start_child(int (*fn)(void))
 {
 	pid_t pid = fork();
-	double end = now() + timeout;
-	int st;
 
-	if (pid < 0)
-		return 99;
 	if (pid == 0) {
 		signal(SIGALRM, SIG_DFL);
 		_exit(fn());
 	}
+	return pid;
+}
+
+/*
+ * Wait until time @end for the child @pid; return its exit code, or -1 on
+ * timeout (the child is left behind: a task stuck in D state cannot be
+ * killed anyway).
+ */
+static int wait_child(pid_t pid, double end)
+{
+	int st;
+
+	if (pid < 0)
+		return 99;
 	while (now() < end) {
 		pid_t r = waitpid(pid, &st, WNOHANG);
 
@@ -229,6 +237,12 @@ static int run_child(int (*fn)(void), int timeout)
 	}
 	kill(pid, SIGKILL);
 	return -1;
+}
+
+/* Run fn() in a child; its exit code, or -1 after @timeout seconds. */
+static int run_child(int (*fn)(void), int timeout)
+{
+	return wait_child(start_child(fn), now() + timeout);
 }
 
 /* ---------------------------------------------------------------- disk */
@@ -845,7 +859,9 @@ static const char *verdict(int rc)
 
 int main(void)
 {
-	int timeout, rc, fd, bench;
+	int timeout, fd, bench, concurrent, disk_rc = 99, net_rc = 99;
+	pid_t disk_pid = -1, net_pid = -1;
+	double t = 0;
 	double t0;
 
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -879,30 +895,53 @@ int main(void)
 	}
 	swiotlb_counters("before");
 
-	if (!disk[0]) {
-		result(0, "disk_rw", "no virtio-blk disk");
-		say("# counter disk=missing");
-	} else {
-		double t = now();
+	/*
+	 * agent.concurrent=1: the disk and the network tests run at the same
+	 * time, so that their devices map buffers of a shared pool together.
+	 */
+	concurrent = atoi(param("concurrent", "0")) > 0;
+	if (concurrent)
+		say("# agent: disk and network tests run concurrently");
+	if (disk[0]) {
 		char p[128];
 
 		/* The largest request the block layer builds for the disk. */
 		snprintf(p, sizeof(p), "/sys/block/%s/queue/max_hw_sectors_kb", disk + 5);
 		counter("blk_max_hw_kb", read_long(p, -1));
-		rc = run_child(disk_test, timeout);
-		say("# counter disk=%s", verdict(rc));
-		result(rc == 0, "disk_rw", rc < 0 ? "timeout after %ds" : rc ? "rc=%d" : "",
-		       rc < 0 ? timeout : rc);
+		t = now();
+		disk_pid = start_child(disk_test);
+		if (!concurrent)
+			disk_rc = wait_child(disk_pid, now() + timeout);
+	}
+	if (nic[1][0]) {
+		net_pid = start_child(net_test);
+		if (!concurrent)
+			net_rc = wait_child(net_pid, now() + timeout);
+	}
+	if (concurrent) {
+		double end = now() + timeout;
+
+		if (disk[0])
+			disk_rc = wait_child(disk_pid, end);
+		if (nic[1][0])
+			net_rc = wait_child(net_pid, end);
+	}
+	if (!disk[0]) {
+		result(0, "disk_rw", "no virtio-blk disk");
+		say("# counter disk=missing");
+	} else {
+		say("# counter disk=%s", verdict(disk_rc));
+		result(disk_rc == 0, "disk_rw", disk_rc < 0 ? "timeout after %ds" : disk_rc ? "rc=%d" : "",
+		       disk_rc < 0 ? timeout : disk_rc);
 		say("# disk: %.2fs", now() - t);
 	}
 	if (!nic[1][0]) {
 		result(0, "net_packets", "need two ethN interfaces, found %s", nic[0][0] ? nic[0] : "none");
 		say("# counter net=missing");
 	} else {
-		rc = run_child(net_test, timeout);
-		say("# counter net=%s", verdict(rc));
-		result(rc == 0, "net_packets", rc < 0 ? "timeout after %ds" : rc ? "rc=%d" : "",
-		       rc < 0 ? timeout : rc);
+		say("# counter net=%s", verdict(net_rc));
+		result(net_rc == 0, "net_packets", net_rc < 0 ? "timeout after %ds" : net_rc ? "rc=%d" : "",
+		       net_rc < 0 ? timeout : net_rc);
 	}
 	swiotlb_counters("after");
 	virtio_counters();
