@@ -143,6 +143,54 @@ touched_dirs() {
 }
 npatches() { series_patches | wc -l; }
 
+# configured_targets BUILD_DIR TARGET...: of check_targets' TARGETs, those
+# that BUILD_DIR's .config builds. A file of a directory is dropped when its
+# Makefile adds it as obj-$(CONFIG_X) and X is not set: compiled outside its
+# configuration it may not even compile (rionet.o needs the
+# CONFIG_RIONET_*_SIZE values of its own Kconfig). A file the Makefile does
+# not name directly (part of a composite object) and whole directories are
+# kept.
+configured_targets() {
+	local b=$1 t d f opt
+	shift
+	for t; do
+		case $t in */) echo "$t"; continue ;; esac
+		d=${t%/*} f=${t##*/}
+		opt=$(sed -nE "s/^obj-\\\$\(CONFIG_([A-Za-z0-9_]+)\)[[:space:]]*[+:]?=.*[[:space:]]${f//./\\.}([[:space:]].*)?\$/\1/p" \
+			"${KTREE:-$TREE}/$d/Makefile" | head -n1)
+		if [ -z "$opt" ] || grep -qE "^CONFIG_$opt=[ym]\$" "$b/.config"; then
+			echo "$t"
+		fi
+	done
+}
+
+# check_targets [TREE]: the make targets of the compile checks (static,
+# cross), one per line: kernel/dma/ and drivers/virtio/ whole, and of any
+# other touched directory (drivers/block, drivers/net) the objects of the
+# files that can compile differently: those the series changes and those
+# that include a <linux/...> header or a local header the series changes.
+# Every other file of such a directory compiles the same with and without
+# the series, and drivers/net alone is most of the NIC drivers of a
+# defconfig.
+check_targets() {
+	local t=${1:-$TREE} d f hdrs pub
+	local -a changed
+	mapfile -t changed < <(series_files "$t")
+	pub=$(printf '%s\n' "${changed[@]}" | sed -nE 's|^include/(linux/[^/]+\.h)$|\1|p')
+	touched_dirs "$t" | while read -r d; do
+		case $d in
+		kernel/dma|drivers/virtio) echo "$d/"; continue ;;
+		esac
+		hdrs=$(printf '%s\n' $pub $(printf '%s\n' "${changed[@]}" | sed -nE "s|^$d/([^/]+\.h)$|\1|p") |
+			sed 's/\./\\./g' | paste -sd'|')
+		{
+			printf '%s\n' "${changed[@]}" | grep -E "^$d/[^/]+\.c$" |
+				while read -r f; do [ -f "$t/$f" ] && echo "$f"; done
+			[ -z "$hdrs" ] || (cd "$t" && grep -lE "^#[[:space:]]*include[[:space:]]*[<\"]($hdrs)[>\"]" "$d"/*.c 2>/dev/null)
+		} | sort -u | sed 's/\.c$/.o/'
+	done
+}
+
 # logfile NAME: where a check keeps its full output (out/logs/<name with - for />.log).
 logfile() { mkdir -p "$OUT/logs"; echo "$OUT/logs/${1//\//-}.log"; }
 

@@ -8,36 +8,17 @@
 # compiled, then it is checked out at the series' HEAD and they are compiled
 # again. Every object checked (see below) is compiled on both sides; ccache
 # replays the objects (and their warnings) that the series does not change.
-# kernel/dma and drivers/virtio are compiled whole. Of any other touched
-# directory (drivers/block for virtio_blk), only the files that can warn
-# differently: those the series changes and those that include a header the
-# series changes; every other file of it compiles the same on both sides.
+# The objects checked are check_targets' (scripts/lib.sh): of a touched
+# directory other than kernel/dma and drivers/virtio, only the files that
+# can warn differently; every other file of it compiles the same on both
+# sides.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
 wt=$(WT=$WORK/wt/ab "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the static worktree"
 head=$(git -C "$TREE" rev-parse HEAD)
 mapfile -t dirs < <(touched_dirs)
-# targets: the make targets of the check, kernel/dma/ and drivers/virtio/
-# whole, the objects of the files of any other directory that can warn
-# differently (see above).
-mapfile -t changed < <(series_files)
-# The <linux/...> headers the series changes.
-pub=$(printf '%s\n' "${changed[@]}" | sed -nE 's|^include/(linux/[^/]+\.h)$|\1|p')
-targets=()
-for d in "${dirs[@]}"; do
-	case $d in
-	kernel/dma|drivers/virtio) targets+=("$d/"); continue ;;
-	esac
-	# ... and the local headers of D it changes.
-	hdrs=$(printf '%s\n' $pub $(printf '%s\n' "${changed[@]}" | sed -nE "s|^$d/([^/]+\.h)$|\1|p") | sed 's/\./\\./g' | paste -sd'|')
-	while read -r f; do
-		[ -n "$f" ] && targets+=("${f%.c}.o")
-	done < <({
-		printf '%s\n' "${changed[@]}" | grep -E "^$d/[^/]+\.c$" | while read -r f; do [ -f "$TREE/$f" ] && echo "$f"; done
-		[ -z "$hdrs" ] || (cd "$TREE" && grep -lE "^#[[:space:]]*include[[:space:]]*[<\"]($hdrs)[>\"]" "$d"/*.c 2>/dev/null)
-	} | sort -u)
-done
+mapfile -t targets < <(check_targets)
 
 # warnings SIDE ARCH: check the worktree out at SIDE's commit, build the dirs
 # with W=1 C=2 and print normalised warnings.
