@@ -10,6 +10,12 @@ TREE=${TREE:-$WORK/linux-$BASE}
 BUILD=${BUILD:-$WORK/build}
 RESULTS=${RESULTS:-$OUT/results}
 JOBS=${JOBS:-$(nproc)}
+# ccache's depend mode: on a miss it compiles once and takes the headers from
+# the compiler's -MMD output (kbuild passes -Wp,-MMD), instead of running the
+# preprocessor first to hash its output. Compiling kernel/ of the x86_64
+# guest kernel with an empty cache took 73 s instead of 103 s (82 s without
+# ccache); hits work as in direct mode. A user's own setting wins.
+export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p "$OUT/logs"
 
@@ -20,20 +26,25 @@ die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 loud() { printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2; }
 
 # Run a long command with a heartbeat line every 30 s so CI logs show progress.
-# Output goes to $1 (log file); the tail is shown on failure.
+# Output goes to $1 (log file); the tail is shown on failure. It returns as
+# soon as the command ends: a poll with sleep 5 cost 2.5 s on average per
+# call, and bisect makes two calls per patch and arch.
 run_logged() {
 	local logf=$1; shift
-	local start=$SECONDS rc
+	local start=$SECONDS rc pid hb
 	mkdir -p "$(dirname "$logf")"
 	"$@" >"$logf" 2>&1 &
-	local pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 5
-		if (( (SECONDS - start) % 30 < 5 )) && kill -0 "$pid" 2>/dev/null; then
-			log "  ... still running ($(( SECONDS - start ))s): $(tail -n1 "$logf" | cut -c1-100)"
-		fi
-	done
+	pid=$!
+	(
+		n=0
+		while sleep 30 && kill -0 "$pid" 2>/dev/null; do
+			n=$((n + 30))
+			log "  ... still running (${n}s): $(tail -n1 "$logf" | cut -c1-100)"
+		done
+	) &
+	hb=$!
 	wait "$pid"; rc=$?
+	kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null
 	if [ $rc -ne 0 ]; then
 		log "  FAILED (rc=$rc) after $(( SECONDS - start ))s; last lines of $logf:"
 		tail -n 25 "$logf" >&2
