@@ -99,41 +99,49 @@ run_check() {
 	done < <(sort -u "$list")
 	[ "$ok" = 0 ] || memo_put "$key" "${stored%$'\n'}"
 }
-# The checks that build no kernel (checkpatch, applies, coccicheck, htmldocs,
-# tools/virtio) run one after the other beside the kernel builds: a build
-# leaves a core idle while it configures, links and walks the tree, and these
-# fill it. PARALLEL=0 runs everything in order.
+# Two lanes. bisect (the guest and KUnit kernels of both arches) and
+# bench-smoke (which boots them) run in the main lane; every other check runs
+# one after the other in the side lane, beside it: bisect's patch steps are
+# mostly single-threaded tree walks and links, and the side lane fills the
+# core they leave idle. make check is one build job: it takes the build lock
+# once, and both lanes inherit it. PARALLEL=0 runs everything in order.
 # The stock guest kernel that bisect builds first keeps both cores busy
-# (make -j, nothing to link until the end); the patch steps after it are
-# mostly single-threaded links. So checkpatch and applies start at once, and
-# the heavier ones wait until bisect says its first base step is done
-# (SIDE_GO), or until the main steps are over when bisect does not run.
-export SIDE_GO=$WORK/.side-go
-rm -f "$SIDE_GO"
+# (make -j, nothing to link until the end). So checkpatch and applies start
+# at once, and the rest wait until bisect says its first base step is done
+# (SIDE_GO), or until the main lane is over when bisect does not run. The
+# checks that build no kernel come first, then static, cross and variants,
+# which build with make -j1 while the main lane runs (bisect, bench-smoke,
+# then KUnit and the matrix) and with make -j$JOBS once it is over
+# (MAIN_DONE).
+build_lock
+export SIDE_GO=$WORK/.side-go MAIN_DONE=$WORK/.main-done
+rm -f "$SIDE_GO" "$MAIN_DONE"
 [[ " $CHECKS " == *" bisect "* ]] || touch "$SIDE_GO"
 side=() main=()
+for step in checkpatch applies cocci htmldocs tools-virtio static cross variants; do
+	[[ " $CHECKS " == *" $step "* ]] || continue
+	[ "${PARALLEL:-1}" = 0 ] || side+=("$step")
+done
 for step in $CHECKS; do
-	case $step in
-	checkpatch|applies|cocci|htmldocs|tools-virtio) [ "${PARALLEL:-1}" = 0 ] && main+=("$step") || side+=("$step") ;;
-	*) main+=("$step") ;;
-	esac
+	[[ " ${side[*]} " == *" $step "* ]] || main+=("$step")
 done
 side_pid=
 if [ ${#side[@]} -gt 0 ]; then
 	(
-		export JOBS=1 waited=
+		jobs_all=$JOBS waited=
 		for step in "${side[@]}"; do
 			case $step in
 			checkpatch|applies) ;;
 			*)	if [ -z "$waited" ]; then
 					while [ ! -e "$SIDE_GO" ]; do
 						kill -0 $$ 2>/dev/null || exit 1	# make check is gone
-						sleep 5
+						sleep 2
 					done
 					log "side checks: bisect's first base step is done, starting ${step} and the rest"
 					waited=1
 				fi ;;
 			esac
+			if [ -e "$MAIN_DONE" ]; then export JOBS=$jobs_all; else export JOBS=1; fi
 			run_check "$step"
 		done
 	) &
@@ -142,10 +150,6 @@ if [ ${#side[@]} -gt 0 ]; then
 fi
 for step in "${main[@]}"; do run_check "$step"; done
 touch "$SIDE_GO"	# bisect did not run, or failed before it could say so
-if [ -n "$side_pid" ]; then
-	log "waiting for ${side[*]}"
-	wait "$side_pid"
-fi
 
 if [ -n "$KUNIT_ARCHS" ]; then
 	log "=== kunit: $KUNIT_ARCHS"
@@ -159,6 +163,14 @@ if [ -x "$TOP/scripts/matrix.sh" ] && [ "${MATRIX:-1}" != 0 ]; then
 	expect+=(--expect matrix.ktap)
 elif [ -x "$TOP/scripts/matrix.sh" ]; then
 	record matrix SKIP "MATRIX=0 was given"
+fi
+
+# KUnit and the matrix boot QEMU on one core each: the side lane may still
+# be building beside them.
+touch "$MAIN_DONE"
+if [ -n "$side_pid" ]; then
+	log "waiting for ${side[*]}"
+	wait "$side_pid"
 fi
 
 finish
