@@ -6,7 +6,7 @@
 # Every step's wall time goes to out/check-times.txt and into the summary.
 #   KUNIT_ARCHS="x86_64 arm64"
 #   MATRIX=0 skips the boot matrix (reported as skipped, not passed).
-#   PARALLEL=0 runs the checks that build no kernel in order, not beside the builds.
+#   PARALLEL=0 runs every check in order, none in the side lane beside bisect.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/memo.sh"
