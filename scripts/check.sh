@@ -76,9 +76,14 @@ run_check() {
 	[ -x "$s" ] || { record "$step" FAIL "no such check script: scripts/checks/$step.sh"; return; }
 	if [[ " $MEMO_STEPS " == *" $step "* ]] && key=$(memo_key "$step" check); then
 		if stored=$(memo_get "$key"); then
-			log "=== check: $step: these inputs passed before (memo ${key:0:12}), not run again"
-			while IFS=$'\t' read -r name detail when; do
-				record "$name" PASS "$detail [memo: passed $when on the same inputs]"
+			log "=== check: $step: these inputs passed or were skipped before (memo ${key:0:12}), not run again"
+			while IFS=$'\t' read -r res name detail when; do
+				case $res in
+				PASS|SKIP) ;;
+				# Kept before SKIPs were: name, detail, date, all passed.
+				*) when=$detail detail=$name name=$res res=PASS ;;
+				esac
+				record "$name" "$res" "$detail [memo: $([ "$res" = PASS ] && echo passed || echo skipped) $when on the same inputs]"
 			done <<< "$stored"
 			printf '%s\t%d\n' "$step" 0 >> "$TIMES"
 			return
@@ -89,13 +94,14 @@ run_check() {
 	export COCO_STEP_LIST=$list
 	timed "$step" "$s" || record "$step" FAIL "scripts/checks/$step.sh exited $? before recording its result"
 	unset COCO_STEP_LIST
-	# Keep the results when the step recorded some and all of them passed.
+	# Keep the results, each with its PASS or SKIP (a SKIP keeps its reason),
+	# when the step recorded some and none of them failed.
 	[ -n "$key" ] && [ -s "$list" ] || return 0
 	ok=1 stored=
 	while read -r f; do
 		IFS=$'\t' read -r res name detail < "$f"
-		[ "$res" = PASS ] || ok=0
-		stored+="$name"$'\t'"$detail"$'\t'"$(date -u +%Y-%m-%dT%H:%MZ)"$'\n'
+		case $res in PASS|SKIP) ;; *) ok=0 ;; esac
+		stored+="$res"$'\t'"$name"$'\t'"$detail"$'\t'"$(date -u +%Y-%m-%dT%H:%MZ)"$'\n'
 	done < <(sort -u "$list")
 	[ "$ok" = 0 ] || memo_put "$key" "${stored%$'\n'}"
 }
