@@ -21,8 +21,11 @@ Outputs out/bench.md and out/bench.json (every raw sample, the QEMU command
 lines, the kernel revisions); logs and DTBs in out/bench/.  Exit status 1 when
 something could not be measured (a build, a boot, a missing sample, a DMA path
 other than the expected one).  See bench/README.md for the environment knobs.
+The kernels, initramfs, QEMU command lines and DTBs are the matrix's, from the
+library lib/cocodma/.
 """
 import difflib
+import functools
 import json
 import os
 import re
@@ -33,26 +36,15 @@ import subprocess
 import sys
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from cocodma import agent, arches, dtb, env, initramfs, kernels, qemu  # noqa: E402
 
-
-def _load_matrix():
-    """matrix/run.py as a module (kernels, initramfs, QEMU args, DTBs)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('matrix_run', os.path.join(TOP, 'matrix', 'run.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-mx = _load_matrix()
-
+env.PROG = 'bench'
 SMOKE = os.environ.get('BENCH_SMOKE') == '1'
-OUT = mx.OUT
 NAME = 'bench-smoke' if SMOKE else 'bench'
-BDIR = os.path.join(OUT, NAME)
+BDIR = os.path.join(env.OUT, NAME)
 LOGS = os.path.join(BDIR, 'logs')
-WT = os.path.join(TOP, 'work', 'wt', 'bench')
+WT = os.path.join(env.WT, 'bench')
 
 
 def knob(name, full, smoke):
@@ -83,7 +75,6 @@ SIDES = ('series', 'stock')
 # The benchmark device: a driverless PCI function on q35, the first (empty)
 # virtio-mmio slot on virt, left unbound by virtio_mmio (device ID 0).
 DMADEV = {'x86_64': 'pci:0000:00:08.0', 'arm64': 'platform:a000000.virtio_mmio'}
-mx.MMIO_NODE.setdefault('dmamap', 'a000000')     # dt.pool_on=dmamap in make_dtb()
 
 # Functions on the map/unmap hot path: growth must be 0 bytes.
 HOT = ['dma_map_page_attrs', 'dma_unmap_page_attrs', 'dma_direct_map_page',
@@ -107,25 +98,13 @@ problems = []     # could not measure: exit 1
 findings = []     # measured, and not what the issue expects
 
 
-def log(msg):
-    print('[bench %s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
+# stderr apart: the tools' warnings must not reach the output that is parsed.
+sh = functools.partial(env.sh, stderr=subprocess.PIPE)
 
 
 def problem(msg):
     problems.append(msg)
-    log('PROBLEM: ' + msg)
-
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, **kw)
-
-
-CROSS = {'x86_64': '', 'arm64': 'aarch64-linux-gnu-'}   # as cross_prefix() in scripts/lib.sh
-
-
-def tool(arch, name):
-    return CROSS[arch] + name
+    env.log('PROBLEM: ' + msg)
 
 
 def kenv():
@@ -149,7 +128,7 @@ def git(tree, *args):
 
 def nm_syms(arch, vmlinux):
     """name -> (size, type) of defined text symbols; .constprop/.isra copies summed."""
-    r = sh([tool(arch, 'nm'), '-S', '--defined-only', vmlinux])
+    r = sh([arches.tool(arch, 'nm'), '-S', '--defined-only', vmlinux])
     out = {}
     for line in r.stdout.split('\n'):
         p = line.split()
@@ -170,7 +149,7 @@ def objdump(arch, obj):
     targets).  Returns (lines, {function: lines})."""
     if obj in _objdump:
         return _objdump[obj]
-    text = sh([tool(arch, 'objdump'), '-dr', '--no-show-raw-insn', obj]).stdout
+    text = sh([arches.tool(arch, 'objdump'), '-dr', '--no-show-raw-insn', obj]).stdout
     starts = {}
     sec = None
     for l in text.split('\n'):
@@ -233,7 +212,7 @@ def find_obj(arch, build, sym, dirs=('kernel/dma', 'drivers/virtio')):
         p = os.path.join(build, d)
         for f in sorted(os.listdir(p)) if os.path.isdir(p) else []:
             if f.endswith('.o') and not f.endswith('.mod.o'):
-                r = sh([tool(arch, 'nm'), '--defined-only', os.path.join(p, f)])
+                r = sh([arches.tool(arch, 'nm'), '--defined-only', os.path.join(p, f)])
                 if re.search(r' [tTwW] %s(\.\w+\.\d+)?$' % re.escape(sym), r.stdout, re.M):
                     return os.path.join(d, f)
     return None
@@ -241,7 +220,7 @@ def find_obj(arch, build, sym, dirs=('kernel/dma', 'drivers/virtio')):
 
 def size_bench(kern):
     res = {}
-    bom = os.path.join(mx.TREE, 'scripts', 'bloat-o-meter')
+    bom = os.path.join(env.TREE, 'scripts', 'bloat-o-meter')
     for arch in ARCHES:
         ks, kb = kern[('series', arch)], kern[('stock', arch)]
         a = dict(arch=arch, functions=[], hot=[], watch=[], kunit_syms=None, seam_syms=None)
@@ -250,9 +229,10 @@ def size_bench(kern):
             problem('size %s: no kernels (%s)' % (arch, ks['error'] or kb['error']))
             continue
         vs, vb = (os.path.join(k['build'], 'vmlinux') for k in (ks, kb))
-        cmd = ['python3', bom, '-c'] + (['-p', CROSS[arch]] if CROSS[arch] else []) + [vb, vs]
+        cross = arches.ARCH[arch]['cross']
+        cmd = ['python3', bom, '-c'] + (['-p', cross] if cross else []) + [vb, vs]
         r = sh(cmd, env=kenv())
-        a['bloat_o_meter_cmd'] = ' '.join(shlex.quote(os.path.relpath(x, TOP) if x.startswith(TOP) else x)
+        a['bloat_o_meter_cmd'] = ' '.join(shlex.quote(os.path.relpath(x, env.TOP) if x.startswith(env.TOP) else x)
                                           for x in cmd)
         a['bloat_o_meter'] = r.stdout
         section = None
@@ -298,7 +278,7 @@ def size_bench(kern):
         # markers exist in every vmlinux; anything the series adds is a finding.
         ku = {}
         for side, v in (('series', vs), ('stock', vb)):
-            r = sh([tool(arch, 'nm'), v])
+            r = sh([arches.tool(arch, 'nm'), v])
             ku[side] = sorted(set(l.split()[-1] for l in r.stdout.split('\n') if 'kunit' in l.lower() and l.strip()))
             if side == 'series':
                 a['seam_syms'] = sorted(s for s in SEAM_SYMS if re.search(r' %s$' % s, r.stdout, re.M))
@@ -307,7 +287,7 @@ def size_bench(kern):
         if a['kunit_syms_new'] or a['seam_syms']:
             findings.append('%s: series vmlinux has kunit/seam symbols stock does not: %s' % (
                 arch, ' '.join((a['kunit_syms_new'] + a['seam_syms'])[:10])))
-        log('size %s: %s' % (arch, ' | '.join(a.get('summary', ['?']))))
+        env.log('size %s: %s' % (arch, ' | '.join(a.get('summary', ['?']))))
     return res
 
 
@@ -317,7 +297,7 @@ def seams_bench():
     """kernel/dma (+ drivers/virtio) objects before/after the seam patches,
     guest config (CONFIG_KUNIT=n), in work/wt/bench with O=work/build/bench-seams-ARCH."""
     res = dict(patches=[], arches={})
-    log_ = git(mx.TREE, 'log', '--reverse', '--format=%H %s', 'coco-base..HEAD')
+    log_ = git(env.TREE, 'log', '--reverse', '--format=%H %s', 'coco-base..HEAD')
     commits = [l.split(' ', 1) for l in log_.split('\n') if l]
     for num, rx, dirs in SEAM_PATCHES:
         hit = [(h, s) for h, s in commits if re.search(rx, s)]
@@ -326,20 +306,20 @@ def seams_bench():
             return res
         h, s = hit[0]
         res['patches'].append(dict(num=num, subject=s, after=h[:12],
-                                   before=git(mx.TREE, 'rev-parse', '--short=12', h + '^'),
+                                   before=git(env.TREE, 'rev-parse', '--short=12', h + '^'),
                                    dirs=dirs))
     if not os.path.exists(os.path.join(WT, '.git')):
-        git(mx.TREE, 'worktree', 'prune')
-        r = sh(['git', '-C', mx.TREE, 'worktree', 'add', '-q', '--detach', WT, 'coco-base'])
+        git(env.TREE, 'worktree', 'prune')
+        r = sh(['git', '-C', env.TREE, 'worktree', 'add', '-q', '--detach', WT, 'coco-base'])
         if r.returncode:
             problem('seams: git worktree add failed: ' + r.stderr)
             return res
     for arch in ARCHES:
-        b = os.path.join(mx.BUILD, 'bench-seams-' + arch)
+        b = os.path.join(env.BUILD, 'bench-seams-' + arch)
         snap = os.path.join(BDIR, 'seams', arch)
         shutil.rmtree(snap, ignore_errors=True)
         os.makedirs(b, exist_ok=True)
-        cfg = os.path.join(mx.BUILD, 'series-' + arch, '.config')
+        cfg = os.path.join(env.BUILD, 'series-' + arch, '.config')
         # One build-lock hold per arch: check out, configure, build, copy the objects.
         script = ['set -e', '. scripts/lib.sh', 'build_lock', 'export KTREE=%s' % shlex.quote(WT)]
         for p in res['patches']:
@@ -360,12 +340,12 @@ def seams_bench():
         blog = os.path.join(BDIR, 'seams-%s.log' % arch)
         t0 = time.time()
         with open(blog, 'w') as f:
-            rc = subprocess.call(['bash', '-c', '\n'.join(script)], cwd=TOP, stdout=f, stderr=subprocess.STDOUT,
-                                 env=dict(os.environ, CCACHE_BASEDIR=os.path.join(TOP, 'work'),
+            rc = subprocess.call(['bash', '-c', '\n'.join(script)], cwd=env.TOP, stdout=f, stderr=subprocess.STDOUT,
+                                 env=dict(os.environ, CCACHE_BASEDIR=os.path.join(env.TOP, 'work'),
                                           CCACHE_NOHASHDIR='1'))
-        log('seams %s: 4 builds of %s in %.0fs' % (arch, '+'.join(res['patches'][-1]['dirs']), time.time() - t0))
+        env.log('seams %s: 4 builds of %s in %.0fs' % (arch, '+'.join(res['patches'][-1]['dirs']), time.time() - t0))
         if rc:
-            problem('seams %s: build failed, see %s' % (arch, os.path.relpath(blog, TOP)))
+            problem('seams %s: build failed, see %s' % (arch, os.path.relpath(blog, env.TOP)))
             return res
         objs, kunit = {}, set()
         for p in res['patches']:
@@ -411,7 +391,7 @@ def seams_bench():
                                                      if e['sections_before'].get(k) != e['sections_after'].get(k))))
                 if not e['status'].startswith('only') or 'kunit' not in o:
                     cmp_.append(e)
-        res['arches'][arch] = dict(build=os.path.relpath(b, TOP), objects=cmp_, kunit=' / '.join(sorted(kunit)))
+        res['arches'][arch] = dict(build=os.path.relpath(b, env.TOP), objects=cmp_, kunit=' / '.join(sorted(kunit)))
     return res
 
 
@@ -431,7 +411,7 @@ def snapshot(arch, b, dirs):
             if not f.endswith('.o') or f.endswith('.mod.o') or f == 'built-in.o':
                 continue
             o = os.path.join(p, f)
-            r = sh([tool(arch, 'readelf'), '-SW', o])
+            r = sh([arches.tool(arch, 'readelf'), '-SW', o])
             secs = {}
             # [Nr] Name Type Address Off Size ES Flg ...: allocated (A) sections
             for m in re.finditer(r'^\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+[0-9a-f]+\s+[0-9a-f]+\s+'
@@ -439,7 +419,7 @@ def snapshot(arch, b, dirs):
                 secs[m.group(1)] = int(m.group(3), 16)
             _objdump.pop(o, None)
             sizes = {}
-            for l in sh([tool(arch, 'nm'), '-S', '--defined-only', o]).stdout.split('\n'):
+            for l in sh([arches.tool(arch, 'nm'), '-S', '--defined-only', o]).stdout.split('\n'):
                 q = l.split()
                 if len(q) == 4 and q[2] in 'tTwW':
                     sizes[q[3]] = int(q[1], 16)
@@ -454,84 +434,44 @@ def snapshot(arch, b, dirs):
 def build_tools():
     """dma_map_benchmark from the tree (static, Debian's cross gcc) and an
     initramfs per arch: the agent as /init and the tool as /dma_map_benchmark."""
-    src = os.path.join(mx.TREE, 'tools', 'testing', 'selftests', 'dma', 'dma_map_benchmark.c')
+    src = os.path.join(env.TREE, 'tools', 'testing', 'selftests', 'dma', 'dma_map_benchmark.c')
     cpio = {}
     for arch in ARCHES:
         exe = os.path.join(BDIR, 'dma_map_benchmark-' + arch)
         # -idirafter: <linux/map_benchmark.h> from the tree, the uapi headers from the toolchain
-        cmd = [mx.ARCH[arch]['cc'], '-static', '-O2', '-Wall', '-idirafter',
-               os.path.join(mx.TREE, 'include'), '-o', exe, src]
+        cmd = [arches.tool(arch, 'gcc'), '-static', '-O2', '-Wall', '-idirafter',
+               os.path.join(env.TREE, 'include'), '-o', exe, src]
         r = sh(cmd)
         if r.returncode:
             problem('dma_map_benchmark build failed for %s: %s' % (arch, r.stderr[-500:]))
             continue
         try:
-            cpio[arch] = build_initramfs(arch, [('/dma_map_benchmark', exe)])
+            cpio[arch] = initramfs.build_initramfs(arch, BDIR, [('/dma_map_benchmark', exe)])
         except RuntimeError as e:
             problem('initramfs %s: %s' % (arch, e))
     return cpio, '%s -static -O2 -Wall -idirafter %s -o dma_map_benchmark-ARCH %s' % (
-        ' | '.join(mx.ARCH[a]['cc'] for a in ARCHES), os.path.relpath(os.path.join(mx.TREE, 'include'), TOP),
-        os.path.relpath(src, TOP))
+        ' | '.join(arches.tool(a, 'gcc') for a in ARCHES), os.path.relpath(os.path.join(env.TREE, 'include'), env.TOP),
+        os.path.relpath(src, env.TOP))
 
 
-def build_initramfs(arch, extra):
-    """mx.build_initramfs() plus extra files, in out/bench/."""
-    old = mx.MX
-    mx.MX = BDIR
-    try:
-        cpio = mx.build_initramfs(arch)
-    finally:
-        mx.MX = old
-    lst = os.path.join(BDIR, 'initramfs-%s.list' % arch)
-    with open(lst, 'a') as f:
-        for name, path in extra:
-            f.write('file %s %s 0755 0 0\n' % (name, path))
-    with open(cpio, 'wb') as f:
-        if subprocess.call([mx.gen_init_cpio(), lst], stdout=f):
-            raise RuntimeError('gen_init_cpio failed for ' + arch)
-    return cpio
-
-
-def boot(tag, row, side, kern, cpio, append, accel, disk=None, dtb=None, extra=()):
-    """One QEMU boot; returns (log text, counters, command, wall seconds)."""
-    a = mx.ARCH[row['arch']]
-    cmd = ([a['qemu']] + accel + mx.machine_args(row) +
-           ['-kernel', kern['image'], '-initrd', cpio,
-            '-append', ' '.join(['console=%s' % a['console'], 'panic=-1', 'agent.mode=bench'] + append)] +
-           (['-dtb', dtb] if dtb else []) + (mx.devices(row, disk) if disk else []) + list(extra))
+def boot(tag, row, side, kern, cpio, append, accel, disk=None, dtb_path=None, extra=()):
+    """One QEMU boot; returns (log text, counters, command, wall seconds, log path)."""
+    cmd = qemu.boot_cmd(row, accel, kern['image'], cpio, ['agent.mode=bench'] + append, dtb_path, disk, extra)
     logf = os.path.join(LOGS, '%s-%s.log' % (tag, side))
     load0 = open('/proc/loadavg').read().split()[0]
-    t0 = time.time()
-    try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
-        out, rc = p.stdout, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, rc = e.stdout or b'', 'timeout'
-    wall = time.time() - t0
-    text = out.decode('utf-8', 'replace').replace('\r', '')
+    text, rc, wall = qemu.run(cmd, TIMEOUT)
+    if rc is None:
+        rc = 'timeout'
     text += '\n# host loadavg before the boot: %s\n' % load0
-    with open(logf, 'w') as f:
-        f.write('# ' + ' '.join(shlex.quote(x) for x in cmd) + '\n' + text +
-                '\n# qemu rc=%s wall=%.1fs\n' % (rc, wall))
-    c = mx.parse_log(text)
+    qemu.save_log(logf, cmd, text, '\n# qemu rc=%s wall=%.1fs\n' % (rc, wall))
+    c = agent.parse_log(text)
     c['qemu_rc'] = str(rc)
     bad = [l for l in text.split('\n') if re.match(r'^not ok ', l)]
     if rc != 0 or c['agent_done'] != '1' or bad:
         problem('%s %s: qemu rc=%s agent_done=%s %s (log %s)' % (
-            tag, side, rc, c['agent_done'], '; '.join(bad)[:200], os.path.relpath(logf, TOP)))
+            tag, side, rc, c['agent_done'], '; '.join(bad)[:200], os.path.relpath(logf, env.TOP)))
     c['loadavg'] = float(load0)
-    return text, c, cmd, wall, os.path.relpath(logf, TOP)
-
-
-def pool_dtb(row, tag, disk):
-    """mx.make_dtb(): dumpdtb with the boot's exact machine and devices, the pool edits."""
-    old = mx.MX
-    mx.MX = BDIR
-    try:
-        return mx.make_dtb(dict(row, name=tag), disk)
-    finally:
-        mx.MX = old
+    return text, c, cmd, wall, os.path.relpath(logf, env.TOP)
 
 
 # --------------------------------------------------------------- latency
@@ -562,7 +502,7 @@ def lat_bench(kern, cpio, cmds):
         append = ['agent.dmamap=%s' % DMADEV[arch], 'agent.dmamap_runs=%d' % (cell['runs'] + 1),
                   'agent.dmamap_args="-s %d"' % cell['seconds'],
                   'agent.watchdog=%d' % (TIMEOUT - 10)]
-        dtb, extra, edits, disk = None, [], [], None
+        dtb_path, extra, edits, disk = None, [], [], None
         if arch == 'x86_64':
             extra = ['-device', 'pci-testdev,addr=08.0']
             if path == 'bounce':
@@ -573,11 +513,11 @@ def lat_bench(kern, cpio, cmds):
                 f.truncate(1 << 20)
             if path == 'bounce':
                 try:
-                    dtb, edits = pool_dtb(dict(row, **{'dt.pool': POOL, 'dt.pool_on': 'dmamap'}), tag, disk)
+                    dtb_path, edits = dtb.make_dtb(dict(row, **{'dt.pool': POOL, 'dt.pool_on': 'dmamap'}), disk, BDIR)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     problem('%s: DTB: %s' % (tag, str(e)[-300:]))
                     continue
-        cell.update(dt_edits=edits, dtb=os.path.relpath(dtb, TOP) if dtb else None)
+        cell.update(dt_edits=edits, dtb=os.path.relpath(dtb_path, env.TOP) if dtb_path else None)
         if not (kern[('series', arch)]['error'] is None and kern[('stock', arch)]['error'] is None
                 and arch in cpio):
             problem('%s: no kernels or initramfs' % tag)
@@ -585,7 +525,7 @@ def lat_bench(kern, cpio, cmds):
         for i in range(cell['boots']):
             for side in (SIDES if i % 2 == 0 else SIDES[::-1]):   # S B B S S B ...
                 text, c, cmd, wall, logf = boot('%s-%d' % (tag, i), row, side, kern[(side, arch)],
-                                                cpio[arch], append, accel, disk=disk, dtb=dtb, extra=extra)
+                                                cpio[arch], append, accel, disk=disk, dtb_path=dtb_path, extra=extra)
                 cmds.setdefault(tag, {}).setdefault(side, ' '.join(shlex.quote(x) for x in cmd))
                 got = {}
                 for m in LAT_RE.finditer(text):
@@ -608,7 +548,7 @@ def lat_bench(kern, cpio, cmds):
                     problem('%s boot %d %s: expected %s, counters swiotlb_hiwater=%s pool_hiwater=%s' % (
                         tag, i, side, 'bouncing' if path == 'bounce' else 'no bouncing',
                         c.get('swiotlb_hiwater'), c.get('pool_hiwater')))
-                log('%s boot %d %-6s %.1fs: %s' % (tag, i, side, wall, ' '.join(
+                env.log('%s boot %d %-6s %.1fs: %s' % (tag, i, side, wall, ' '.join(
                     '%.1f/%.1f' % (r['map'][0], r['unmap'][0]) for _, r in sorted(got.items())
                     if 'map' in r and 'unmap' in r)))
         if disk:
@@ -707,13 +647,13 @@ def blk_bench(kern, cpio, cmds):
         with open(disk, 'wb') as f:
             f.truncate((BLK_MIB + 1) << 20)
         try:
-            dtb, edits = pool_dtb(row, tag, disk) if pool else (None, [])
+            dtb_path, edits = dtb.make_dtb(row, disk, BDIR) if pool else (None, [])
         except (RuntimeError, subprocess.TimeoutExpired) as e:
             problem('%s: DTB: %s' % (tag, str(e)[-300:]))
             os.unlink(disk)
             continue
         cfg = dict(name=name, ap=ap, pool=pool, desc=desc, dt_edits=edits,
-                   dtb=os.path.relpath(dtb, TOP) if dtb else None, qemu_extra=row['qemu_extra'],
+                   dtb=os.path.relpath(dtb_path, env.TOP) if dtb_path else None, qemu_extra=row['qemu_extra'],
                    blk=row.get('blk', ''))
         cfgs.append(cfg)
         append = ['agent.blk_mib=%d' % BLK_MIB, 'agent.blk_passes=%d' % BLK_PASSES,
@@ -722,7 +662,7 @@ def blk_bench(kern, cpio, cmds):
         for i in range(BLK_BOOTS):
             for side in (SIDES if i % 2 == 0 else SIDES[::-1]):
                 text, c, cmd, wall, logf = boot('%s-%d' % (tag, i), row, side, kern[(side, arch)],
-                                                cpio[arch], append, ['-accel', 'tcg'], disk=disk, dtb=dtb)
+                                                cpio[arch], append, ['-accel', 'tcg'], disk=disk, dtb_path=dtb_path)
                 cmds.setdefault(tag, {}).setdefault(side, ' '.join(shlex.quote(x) for x in cmd))
                 lim = {k: c.get('blk_' + k) for k in BLK_LIMITS}
                 cfg.setdefault('limits', {}).setdefault(side, lim)
@@ -750,7 +690,7 @@ def blk_bench(kern, cpio, cmds):
                             'access_platform=%s' % (tag, i, side, 'bouncing' if want_bounce else 'no bouncing',
                                                     int(ap), c.get('pool_hiwater'), c.get('access_platform')))
                 got = ['%s %.0f' % (m.group(2)[0], float(m.group(4))) for m in BLK_RE.finditer(text)]
-                log('%s boot %d %-6s %.1fs: %s' % (tag, i, side, wall, ' '.join(got)))
+                env.log('%s boot %d %-6s %.1fs: %s' % (tag, i, side, wall, ' '.join(got)))
         os.unlink(disk)
     return cfgs, samples
 
@@ -885,7 +825,7 @@ def write(meta, size, seams, lat, latst, blk, blkst, mem, cmds):
                 blk=dict(configs=blk[0], samples=blk[1],
                          stats=[dict(cfg=k[0], op=k[1], **v) for k, v in blkst.items()], memcpy=mem),
                 qemu_commands=cmds, problems=problems, findings=findings)
-    with open(os.path.join(OUT, NAME + '.json'), 'w') as f:
+    with open(os.path.join(env.OUT, NAME + '.json'), 'w') as f:
         json.dump(data, f, indent=1, sort_keys=True)
     md = ['# coco-dma benchmark: series vs stock 6.12%s' % (
         ' (SMOKE: one iteration, not a measurement)' if SMOKE else ''), '',
@@ -1028,7 +968,7 @@ def write(meta, size, seams, lat, latst, blk, blkst, mem, cmds):
                 md += ['- %s, %s:' % (tag, side), '', '      ' + cmds[tag][side], '']
     md += ['Built: `%s` (guest configs, `scripts/build.sh`).' % '`, `'.join(
         '%s/%s %s' % (s, a, meta['images'][s][a]) for s in SIDES for a in ARCHES)]
-    with open(os.path.join(OUT, NAME + '.md'), 'w') as f:
+    with open(os.path.join(env.OUT, NAME + '.md'), 'w') as f:
         f.write('\n'.join(md) + '\n')
 
 
@@ -1037,24 +977,22 @@ def main():
     for d in (LOGS,):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
-    mx.MX = BDIR
-    mx.SIDES = list(SIDES)
-    log('kernels: scripts/build.sh (one build at a time, under the build lock)')
-    kern = mx.build_kernels(list(ARCHES))
+    env.log('kernels: scripts/build.sh (one build at a time, under the build lock)')
+    kern = kernels.build_kernels(SIDES, ARCHES, BDIR)
     for k, v in sorted(kern.items()):
         if v['error']:
             problem('kernel %s/%s: %s' % (k[0], k[1], v['error']))
-    tree_rev = {side: os.path.relpath(kern[(side, 'x86_64')]['build'], TOP) for side in SIDES}
-    same = git(mx.TREE, 'diff', '--stat', 'coco-base', '--', 'kernel/dma/map_benchmark.c',
+    tree_rev = {side: os.path.relpath(kern[(side, 'x86_64')]['build'], env.TOP) for side in SIDES}
+    same = git(env.TREE, 'diff', '--stat', 'coco-base', '--', 'kernel/dma/map_benchmark.c',
                'include/linux/map_benchmark.h', 'tools/testing/selftests/dma')
     if same:
         problem('the series changes the benchmark itself: ' + same)
     meta = dict(date=time.strftime('%Y-%m-%d %H:%M:%S'), host=os.uname().machine,
                 command='make bench' + (' BENCH_SMOKE=1' if SMOKE else ''),
-                qemu='.'.join(map(str, mx.qemu_version('qemu-system-x86_64'))),
+                qemu='.'.join(map(str, qemu.version('qemu-system-x86_64'))),
                 rev=dict(series=tree_rev['series'] + ', ' + kern[('series', 'x86_64')].get('rev', ''),
                          stock=tree_rev['stock'] + ', ' + kern[('stock', 'x86_64')].get('rev', '')),
-                images={s: {a: os.path.relpath(kern[(s, a)]['image'], TOP) for a in ARCHES} for s in SIDES},
+                images={s: {a: os.path.relpath(kern[(s, a)]['image'], env.TOP) for a in ARCHES} for s in SIDES},
                 knobs=dict(icount_shift=ICOUNT_SHIFT, lat_boots=LAT_BOOTS, lat_runs=LAT_RUNS,
                            lat_seconds=LAT_SECONDS, rt_boots=RT_BOOTS, rt_runs=RT_RUNS,
                            rt_seconds=RT_SECONDS, blk_boots=BLK_BOOTS,
@@ -1080,10 +1018,10 @@ def main():
     meta['wall_s'] = time.time() - t0
     meta['phases_s'] = {k: round(v) for k, v in phases.items()}
     write(meta, size, seams, lat, latst, blk, blkst, mem, cmds)
-    log('%d problems, %d findings; %.0fs -> out/%s.md, out/%s.json' % (
+    env.log('%d problems, %d findings; %.0fs -> out/%s.md, out/%s.json' % (
         len(problems), len(findings), time.time() - t0, NAME, NAME))
     for f in findings:
-        log('finding: ' + f)
+        env.log('finding: ' + f)
     return 1 if problems else 0
 
 

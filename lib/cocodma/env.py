@@ -1,0 +1,29 @@
+"""Where things are for one kernel base, and the helpers every runner uses.
+
+BASE (environment, default 6.12) picks the base: its tree work/linux-<BASE>,
+its build dirs work/build/<BASE>/... and worktrees work/wt/<BASE>/..., as
+scripts/lib.sh.  OUT (environment, default out/<BASE>/) takes the reports.
+"""
+import os
+import subprocess
+import sys
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+BASE = os.environ.get('BASE', '6.12')
+OUT = os.environ.get('OUT', os.path.join(TOP, 'out', BASE))
+BUILD = os.path.join(TOP, 'work', 'build', BASE)
+WT = os.path.join(TOP, 'work', 'wt', BASE)
+TREE = os.path.join(TOP, 'work', 'linux-' + BASE)
+PROG = 'cocodma'  # the log prefix: each front end sets its name
+
+
+def log(msg):
+    print('[%s %s] %s' % (PROG, time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
+
+
+def sh(cmd, stderr=subprocess.STDOUT, **kw):
+    """Run cmd, its output as text; stderr goes into stdout unless the caller
+    passes stderr=subprocess.PIPE to read it apart."""
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=stderr,
+                          universal_newlines=True, **kw)
