@@ -1,6 +1,6 @@
 # coco-dma: the entry points. Every target installs what it needs first.
 #   make matrix       the QEMU boot matrix (series and stock kernels)
-#   make check        every check, KUnit on x86_64 + arm64, the emulable matrix rows
+#   make check        every base (BASES="6.12 7.3"): what bases/<base>.env gates, KUnit on x86_64 + arm64, the emulable matrix rows
 #   make check-quick  for iterating: checkpatch, KUnit and the matrix on the tree as it is
 # See README.md.
 
@@ -34,16 +34,16 @@ kunit: tree
 	@$(S)/kunit.sh $(KUNIT_ARCHS)
 
 # The static checks alone (no KUnit, no matrix).
-checks: tree
-	@KUNIT_ARCHS= MATRIX=0 $(S)/check.sh
+checks: deps
+	@KUNIT_ARCHS= MATRIX=0 $(S)/check-bases.sh
 
 check: deps
-	@$(S)/check.sh
+	@$(S)/check-bases.sh
 
 # The quick loop: no applies, bisect, static, cocci, htmldocs, cross, variants,
 # tools-virtio or bench-smoke (reported as skipped, with that reason).
 check-quick: deps
-	@QUICK=1 CHECKS="checkpatch" $(S)/check.sh
+	@QUICK=1 CHECKS="checkpatch" $(S)/check-bases.sh
 
 matrix: tree
 	@$(S)/matrix.sh

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # basetree.sh [REV]: a git worktree of the series tree at REV (default coco-base,
-# the stock kernel) in work/wt/base, for A/B builds against stock 6.12 and for
+# the stock kernel) in work/wt/<base>/base, for A/B builds against stock 6.12 and for
 # the bisect build. Prints its path.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 rev=${1:-coco-base}
-wt=${WT:-$WORK/wt/base}
+wt=${WT:-$WTS/base}
 [ -d "$TREE/.git" ] || "$TOP/scripts/tree.sh" >&2
 # A worktree whose metadata is gone (its creation was interrupted, or the tree
 # was made anew) is made again.

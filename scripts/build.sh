@@ -4,7 +4,7 @@
 #   ARCH     x86_64 | arm64 | i386
 #   VARIANT  none, or a configs/variants/<name>.config to add
 # Environment: KTREE (source tree, default the series tree), BUILD_DIR (default
-# work/build/<tag>-<arch>[-<variant>], TAG=series|base).
+# work/build/<base>/<tag>-<arch>[-<variant>], TAG=series|base).
 # Every line of the fragments is checked against the final .config, so an option
 # that Kconfig silently drops fails the build instead of hiding.
 set -euo pipefail

@@ -11,7 +11,15 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/memo.sh"
 
-CHECKS=${CHECKS:-checkpatch applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke}
+# What make check gates for a base is in bases/<base>.env: GATE_CHECKS (the
+# checks, default all), GATE_MATRIX=0 (no boot matrix) and GATE_BISECT_GUEST=0
+# (bisect walks the KUnit kernel alone). A check the base does not gate is a
+# SKIP that says so; CHECKS, MATRIX and BISECT_GUEST given by the caller win.
+ALL_CHECKS="checkpatch applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke"
+GATE_CHECKS=$(. "$TOP/bases/$BASE.env"; echo "${GATE_CHECKS:-$ALL_CHECKS}")
+GATE_MATRIX=$(. "$TOP/bases/$BASE.env"; echo "${GATE_MATRIX:-1}")
+export BISECT_GUEST=${BISECT_GUEST:-$(. "$TOP/bases/$BASE.env"; echo "${GATE_BISECT_GUEST:-1}")}
+CHECKS=${CHECKS:-$GATE_CHECKS}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"
 mkdir -p "$RESULTS" "$OUT/logs"
@@ -58,6 +66,12 @@ n=$(npatches)
 log "series: $n patches on $(git -C "$TREE" log -1 --format='%h %s' coco-base)"
 [ "$n" -gt 0 ] || log "0 patches: every step runs on the base tree"
 
+if [ "$CHECKS" = "$GATE_CHECKS" ]; then
+	for step in $ALL_CHECKS; do
+		[[ " $GATE_CHECKS " == *" $step "* ]] ||
+			record "$step" SKIP "not gated for Linux $BASE (GATE_CHECKS in bases/$BASE.env): CHECKS=$step BASES=$BASE make check runs it"
+	done
+fi
 if [ "${QUICK:-0}" = 1 ]; then
 	for step in applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke; do
 		record "$step" SKIP "make check-quick does not run it; make check does"
@@ -120,7 +134,7 @@ run_check() {
 # then KUnit and the matrix) and with make -j$JOBS once it is over
 # (MAIN_DONE).
 build_lock
-export SIDE_GO=$WORK/.side-go MAIN_DONE=$WORK/.main-done
+export SIDE_GO=$WORK/.side-go-$BASE MAIN_DONE=$WORK/.main-done-$BASE
 rm -f "$SIDE_GO" "$MAIN_DONE"
 [[ " $CHECKS " == *" bisect "* ]] || touch "$SIDE_GO"
 side=() main=()
@@ -163,7 +177,9 @@ if [ -n "$KUNIT_ARCHS" ]; then
 	for a in $KUNIT_ARCHS; do expect+=(--expect "kunit-$a.ktap"); done
 fi
 
-if [ -x "$TOP/scripts/matrix.sh" ] && [ "${MATRIX:-1}" != 0 ]; then
+if [ -z "${MATRIX:-}" ] && [ "$GATE_MATRIX" = 0 ]; then
+	record matrix SKIP "not gated for Linux $BASE (GATE_MATRIX=0 in bases/$BASE.env): make matrix BASE=$BASE boots its rows"
+elif [ -x "$TOP/scripts/matrix.sh" ] && [ "${MATRIX:-1}" != 0 ]; then
 	log "=== matrix: emulable rows"
 	timed matrix "$TOP/scripts/matrix.sh" || true
 	expect+=(--expect matrix.ktap)

@@ -91,11 +91,11 @@ Pin one of them in bases/$BASE.env (version and sha256) once the series applies 
 		die "sha256 mismatch for $BASE_PACKAGE $BASE_VERSION: got $sha, pinned $BASE_SHA256 (the .deb was removed)"
 	fi
 	[ -n "$BASE_SHA256" ] || log "note: no sha256 pinned in bases/$BASE.env; this .deb is $sha"
-	printf 'BASE_PACKAGE=%s\nBASE_VERSION_USED=%s\nBASE_SHA256_USED=%s\n' "$BASE_PACKAGE" "$BASE_VERSION" "$sha" > "$CACHE/base-used.env.tmp"
+	printf 'BASE_PACKAGE=%s\nBASE_VERSION_USED=%s\nBASE_SHA256_USED=%s\n' "$BASE_PACKAGE" "$BASE_VERSION" "$sha" > "$CACHE/base-used-$BASE.env.tmp"
 }
 
 extract_deb() {
-	local x=$CACHE/extract tarball
+	local x=$CACHE/extract-$BASE tarball
 	rm -rf "$x"; mkdir -p "$x"
 	log "extracting $(basename "$DEB")"
 	dpkg-deb -x "$DEB" "$x/deb"
@@ -107,9 +107,12 @@ extract_deb() {
 	check_version "$SRCDIR"
 }
 
+# Caches made before there were two bases kept 6.12's record as base-used.env.
+[ "$BASE" != 6.12 ] || [ -f "$CACHE/base-used-$BASE.env" ] || [ ! -f "$CACHE/base-used.env" ] ||
+	mv "$CACHE/base-used.env" "$CACHE/base-used-$BASE.env"
 if [ -d "$REPO" ] && git --git-dir="$REPO" rev-parse -q --verify coco-base >/dev/null; then
-	cached=$(sed -n 's/^BASE_VERSION_USED=//p' "$CACHE/base-used.env" 2>/dev/null)
-	if [ -n "${KERNEL_SRC:-}" ] || grep -qx BASE_SOURCE=KERNEL_SRC "$CACHE/base-used.env" 2>/dev/null ||
+	cached=$(sed -n 's/^BASE_VERSION_USED=//p' "$CACHE/base-used-$BASE.env" 2>/dev/null)
+	if [ -n "${KERNEL_SRC:-}" ] || grep -qx BASE_SOURCE=KERNEL_SRC "$CACHE/base-used-$BASE.env" 2>/dev/null ||
 	   [ "$cached" = "$BASE_VERSION" ]; then
 		log "base already cached: $REPO ($(git --git-dir="$REPO" log -1 --format=%s coco-base))"
 		exit 0
@@ -132,7 +135,7 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 	else
 		import_plain "$KERNEL_SRC" "KERNEL_SRC tree $(kernel_release "$KERNEL_SRC")"
 	fi
-	printf 'BASE_SOURCE=KERNEL_SRC\nBASE_VERSION_USED=%s\n' "$(kernel_release "$KERNEL_SRC")" > "$CACHE/base-used.env"
+	printf 'BASE_SOURCE=KERNEL_SRC\nBASE_VERSION_USED=%s\n' "$(kernel_release "$KERNEL_SRC")" > "$CACHE/base-used-$BASE.env"
 elif [ -n "$shared" ] && [ ! -d "$REPO" ] && [ -f "$shared/base-used.env" ] &&
      git --git-dir="$shared" rev-parse -q --verify coco-base >/dev/null; then
 	log "the import of $BASE_PACKAGE $BASE_VERSION (sha256 ${BASE_SHA256:0:12}) is kept in $shared: cloning it"
@@ -140,23 +143,23 @@ elif [ -n "$shared" ] && [ ! -d "$REPO" ] && [ -f "$shared/base-used.env" ] &&
 	git clone -q --bare --local "$shared" "$REPO.tmp"
 	git --git-dir="$REPO.tmp" rev-parse -q --verify coco-base >/dev/null || die "$shared has no coco-base tag"
 	mv "$REPO.tmp" "$REPO"
-	grep -v '^BASE_COMMIT=' "$shared/base-used.env" > "$CACHE/base-used.env"
+	grep -v '^BASE_COMMIT=' "$shared/base-used.env" > "$CACHE/base-used-$BASE.env"
 else
 	fetch_deb
 	extract_deb
-	import_plain "$SRCDIR" "Debian $BASE_PACKAGE $(sed -n 's/^BASE_VERSION_USED=//p' "$CACHE/base-used.env.tmp")"
-	rm -rf "$CACHE/extract"
-	mv "$CACHE/base-used.env.tmp" "$CACHE/base-used.env"
+	import_plain "$SRCDIR" "Debian $BASE_PACKAGE $(sed -n 's/^BASE_VERSION_USED=//p' "$CACHE/base-used-$BASE.env.tmp")"
+	rm -rf "$CACHE/extract-$BASE"
+	mv "$CACHE/base-used-$BASE.env.tmp" "$CACHE/base-used-$BASE.env"
 	if [ -n "$shared" ] && [ ! -d "$shared" ]; then
 		mkdir -p "$BASE_CACHE"
 		rm -rf "$shared.tmp"
 		git clone -q --bare --local "$REPO" "$shared.tmp" &&
 		git --git-dir="$shared.tmp" rev-parse -q --verify coco-base >/dev/null &&
-		cp "$CACHE/base-used.env" "$shared.tmp/base-used.env" &&
+		cp "$CACHE/base-used-$BASE.env" "$shared.tmp/base-used.env" &&
 		mv "$shared.tmp" "$shared" && log "kept the import in $shared for other checkouts" ||
 			{ rm -rf "$shared.tmp"; log "note: could not keep the import in $BASE_CACHE"; }
 	fi
 fi
-echo "BASE_COMMIT=$(git --git-dir="$REPO" rev-parse coco-base)" >> "$CACHE/base-used.env"
-cp "$CACHE/base-used.env" "$OUT/base-used.env"
+echo "BASE_COMMIT=$(git --git-dir="$REPO" rev-parse coco-base)" >> "$CACHE/base-used-$BASE.env"
+cp "$CACHE/base-used-$BASE.env" "$OUT/base-used-$BASE.env"
 log "base ready: $(git --git-dir="$REPO" rev-parse --short=12 coco-base) $(git --git-dir="$REPO" log -1 --format=%s coco-base)"

@@ -2,11 +2,11 @@
 # guest-kernel.sh SIDE ARCH: the matrix and bench guest kernel (guest config,
 # CONFIG_KUNIT=n) of SIDE (stock|series) for ARCH, built when it is missing or
 # out of date; prints its build dir.
-#   stock   coco-base                 work/build/base-ARCH
-#   series  the tree's HEAD commit    work/build/series-ARCH
-#           the tree with uncommitted changes: work/build/series-tree-ARCH,
+#   stock   coco-base                 work/build/<base>/base-ARCH
+#   series  the tree's HEAD commit    work/build/<base>/series-ARCH
+#           the tree with uncommitted changes: work/build/<base>/series-tree-ARCH,
 #           built from work/linux-<base> itself
-# The two committed kernels of ARCH come from one worktree, work/wt/guest-ARCH
+# The two committed kernels of ARCH come from one worktree, work/wt/<base>/guest-ARCH
 # (one per arch, so that bisect can walk the arches side by side). The stock
 # build dir is copied for the series, so the series build compiles only what
 # the series changes (the worktree checkout gives changed files a new mtime,
@@ -28,7 +28,7 @@ if [ "$side" = series ] && [ -n "$(git -C "$TREE" status --porcelain --untracked
 	exit 0
 fi
 
-wt=$WORK/wt/guest-$arch
+wt=$WTS/guest-$arch
 fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
 rev() { git -C "$TREE" rev-parse "$1"; }
 stamp_of() { echo "$1 $fhash"; }

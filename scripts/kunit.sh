@@ -7,11 +7,11 @@
 # .kunitconfig the series ships under kernel/dma and drivers/virtio.
 #
 # When the bisect check has just built the series' last commit
-# (work/build/kunit-bisect-<arch>/.coco-stamp is the tree's HEAD and the tree has no
+# (work/build/<base>/kunit-bisect-<arch>/.coco-stamp is the tree's HEAD and the tree has no
 # uncommitted change), that kernel already carries every suite: kunit.py exec
 # boots it once per suite of kernel/dma and drivers/virtio, after checking that
 # its .config has every kunitconfig line. Otherwise kunit.py run configures
-# and builds work/build/kunit-<arch> from the tree as it is (uncommitted edits
+# and builds work/build/<base>/kunit-<arch> from the tree as it is (uncommitted edits
 # included). KUNIT_BUILD=1 always builds.
 #
 # kunit.sh --build-at WORKTREE BUILD_DIR ARCH: one step of the bisect check
@@ -42,12 +42,14 @@ kunit_make_opts() {
 kunit_arch() { echo "${1%-64k}"; }
 
 # kunitconfigs TREE NAME: the kunitconfig files for the KUnit run NAME in
-# TREE: common, the arch's, the variant's (if NAME is one), the series'.
+# TREE: common, the arch's, the variant's (if NAME is one), the base's (if
+# configs/kunit/base-<base>.kunitconfig exists), the series'.
 kunitconfigs() {
 	local k a
 	a=$(kunit_arch "$2")
 	printf '%s\n' "$TOP/configs/kunit/common.kunitconfig" "$TOP/configs/kunit/$a.kunitconfig"
 	[ "$a" = "$2" ] || echo "$TOP/configs/kunit/$2.kunitconfig"
+	[ ! -f "$TOP/configs/kunit/base-$BASE.kunitconfig" ] || echo "$TOP/configs/kunit/base-$BASE.kunitconfig"
 	for k in kernel/dma/.kunitconfig drivers/virtio/.kunitconfig; do
 		[ ! -f "$1/$k" ] || echo "$1/$k"
 	done

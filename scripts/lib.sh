@@ -5,9 +5,15 @@ TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BASE=${BASE:-6.12}
 CACHE=${CACHE:-$TOP/cache}
 WORK=${WORK:-$TOP/work}
-OUT=${OUT:-$TOP/out}
+# Reports are per base too: out/6.12/, out/7.3/; make check adds the
+# summary of every base it gates (scripts/check-bases.sh).
+OUT=${OUT:-$TOP/out/$BASE}
 TREE=${TREE:-$WORK/linux-$BASE}
-BUILD=${BUILD:-$WORK/build}
+# Build dirs and worktrees are per base: 6.12 and 7.3 trees are worked on side
+# by side (BASE=7.3 make ...), and a build dir made from one base must never
+# be taken for the other's.
+BUILD=${BUILD:-$WORK/build/$BASE}
+WTS=${WTS:-$WORK/wt/$BASE}
 RESULTS=${RESULTS:-$OUT/results}
 JOBS=${JOBS:-$(nproc)}
 # ccache's depend mode: on a miss it compiles once and takes the headers from

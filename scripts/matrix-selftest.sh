@@ -7,23 +7,24 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 exec python3 - "$TOP" <<'PY'
 import os, sys
-sys.path.insert(0, os.path.join(sys.argv[1], 'matrix'))
+sys.path.insert(0, os.path.join(sys.argv[1], 'lib'))
 os.environ.setdefault('OUT', '/tmp/coco-dma-matrix-selftest')
-import run
-os.makedirs(run.MX, exist_ok=True)
+from cocodma import env, hw, rowfile
+workdir = os.path.join(env.OUT, 'matrix')
+os.makedirs(workdir, exist_ok=True)
 bad = 0
 def check(cond, what):
     global bad
     print('%s - %s' % ('ok' if cond else 'not ok', what))
     bad += not cond
-cv = run.check_value
+cv = rowfile.check_value
 check(cv('>0', '5') and not cv('>0', '0') and not cv('>0', '-1'), 'expect >0')
 check(cv('0', '0') and not cv('0', '1') and not cv('0', None), 'expect literal, missing counter fails')
 check(cv('pass|fail', 'fail') and not cv('pass|fail', 'timeout'), 'expect alternatives')
 check(cv('*', None) and cv('>=2', '2') and not cv('!=0', '0'), 'expect *, >=, !=')
-rows = {r['name']: r for r in run.load_rows()}
+rows = {r['name']: r for r in rowfile.load_rows()}
 for name in ('hw-01-x86-sev', 'hw-05-x86-coco-iommu-off', 'hw-06-arm64-pkvm'):
-    ok, detail, missing = run.validate_hw(rows[name])
+    ok, detail, missing = hw.validate_hw(rows[name], workdir)
     check(ok, 'real row %s validates (%s)' % (name, detail))
 base = rows['hw-01-x86-sev']
 for old, new in (('reduced-phys-bits=1', 'reduced-phys-bitz=1'),
@@ -31,11 +32,11 @@ for old, new in (('reduced-phys-bits=1', 'reduced-phys-bitz=1'),
                  ('iommu_platform=on', 'iommu_platfrom=on'),
                  ('-object sev-guest,', '-object sev-gest,')):
     row = dict(base, qemu=base['qemu'].replace(old, new))
-    ok, detail, missing = run.validate_hw(row)
+    ok, detail, missing = hw.validate_hw(row, workdir)
     check(not ok, 'typo %s is a FAIL: %s' % (new, detail))
 cca = dict(rows['hw-07-arm64-cca'])
 cca['validate_tcg'] = cca['validate_tcg'].replace('x-rme=on', 'x-rmee=on')
-ok, detail, missing = run.validate_hw(cca)
+ok, detail, missing = hw.validate_hw(cca, workdir)
 check(not ok, 'cpu property typo x-rmee is a FAIL, not "QEMU too old": %s' % detail)
 print('selftest: %d failed' % bad)
 sys.exit(1 if bad else 0)

@@ -29,7 +29,7 @@ memo_inputs() {
 	cocci)      echo scripts/checks/cocci.sh scripts/basetree.sh ;;
 	htmldocs)   echo scripts/checks/htmldocs.sh scripts/basetree.sh ;;
 	checkpatch) echo scripts/checks/checkpatch.sh "patches/$BASE" ;;
-	*)          echo scripts configs guest bases matrix bench ;;
+	*)          echo scripts configs guest bases lib matrix bench ;;
 	esac
 }
 

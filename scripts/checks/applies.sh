@@ -20,7 +20,7 @@ patches=$(series_patches)
 [ -n "$patches" ] || { record applies SKIP "patches/$BASE has no patches"; exit 0; }
 # Paths the series reads or writes (a/ and b/ sides of every diff).
 mapfile -t paths < <(sed -nE 's#^diff --git a/([^ ]+) b/([^ ]+)$#\1\n\2#p' $patches | sort -u)
-scratch=$WORK/applies
+scratch=$WORK/applies/$BASE
 rm -rf "$scratch"; mkdir -p "$scratch"
 
 # try VERSION DEB: import the series' files of DEB's source tarball into a

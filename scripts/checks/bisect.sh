@@ -2,12 +2,12 @@
 # Bisect build: the base and then every patch in turn, incrementally, for
 # x86_64 and arm64, in the guest config (scripts/guest-kernel.sh): every
 # patch compiles and links vmlinux. The base step is the stock guest kernel
-# (work/build/base-<arch>); its build dir is copied and walked through the
-# patches to the series guest kernel (work/build/series-<arch>), so the matrix
+# (work/build/<base>/base-<arch>); its build dir is copied and walked through the
+# patches to the series guest kernel (work/build/<base>/series-<arch>), so the matrix
 # and bench-smoke steps build nothing more.
 #
 # KUnit at every step: the KUnit kernel's build dir
-# (work/build/kunit-bisect-<arch>: allnoconfig, configs/kunit/<arch>-base.config
+# (work/build/<base>/kunit-bisect-<arch>: allnoconfig, configs/kunit/<arch>-base.config
 # and the kunitconfigs present at that step) follows the same walk and compiles the
 # touched directories, the series' test code among them; at the last step it
 # links the whole KUnit kernel, which scripts/kunit.sh boots instead of
@@ -19,7 +19,7 @@
 # builds every step): the base and HEAD are always built, since bench-smoke,
 # KUnit and the matrix boot them.
 #
-# Each arch has a worktree of its own (work/wt/guest-<arch>: a build dir
+# Each arch has a worktree of its own (work/wt/<base>/guest-<arch>: a build dir
 # records the paths of its sources). By default the arches are done one
 # after the other. BISECT_PARALLEL=1 starts the walk of an arch as soon as
 # its stock kernel is built, beside the next arch's stock kernel: a patch
@@ -28,6 +28,9 @@
 # overlapped took twice as long), so it is not the default. Bisect takes
 # the build lock once: it is one build job, and the walks inherit the lock.
 #   BISECT_ARCHS="x86_64 arm64"
+#   BISECT_GUEST=0 walks the KUnit kernel alone (no guest kernel): what
+#   bases/<base>.env asks for a base whose guest kernels make check does not
+#   boot (GATE_MATRIX=0).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/scripts/memo.sh"
@@ -48,6 +51,7 @@ base_step() {
 	lf=$(logfile "$name")
 	steps=$OUT/logs/bisect-$arch-steps.txt
 	: > "$lf"; : > "$steps"
+	[ "$guest" = 1 ] || { side_go; return 0; }
 	t=$SECONDS
 	log "$name: base (the stock guest kernel)"
 	if ! "$TOP/scripts/guest-kernel.sh" stock "$arch" >>"$lf" 2>&1; then
@@ -67,9 +71,9 @@ walk() {
 	steps=$OUT/logs/bisect-$arch-steps.txt
 	g=$BUILD/series-$arch
 	k=$BUILD/kunit-bisect-$arch
-	wt=$WORK/wt/guest-$arch
+	wt=$WTS/guest-$arch
 	rm -rf "$g" "$k"
-	copy_build_dir "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"
+	[ "$guest" = 0 ] || { copy_build_dir "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"; }
 	for c in $base $commits; do
 		git -C "$wt" checkout -q --detach "$c" || { bad="checkout of $c"; break; }
 		what=$( [ "$c" = "$base" ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
@@ -82,13 +86,13 @@ walk() {
 		fi
 		key=
 		if [ "$c" != "$base" ] && [ "$c" != "$head" ] &&
-		   key=$(memo_key bisect step "$arch" --commit "$c") && memo_get "$key" >/dev/null; then
+		   key=$(memo_key bisect step "$arch" "guest=$guest" --commit "$c") && memo_get "$key" >/dev/null; then
 			log "$name: $what: built before with the same commit, build scripts, configs and packages (memo ${key:0:12})"
 			echo "step $i: memo: $what" >> "$steps"
 			memoized+=("$i"); i=$((i + 1)); continue
 		fi
 		t=$SECONDS
-		if [ "$c" != "$base" ]; then
+		if [ "$c" != "$base" ] && [ "$guest" = 1 ]; then
 			log "$name: $what: guest kernel"
 			target=vmlinux; [ "$c" != "$head" ] || target=$(image_target "$arch")
 			KTREE=$wt BUILD_DIR=$g "$TOP/scripts/build.sh" "$arch" none "$target" >>"$lf" 2>&1 || { bad=$what; break; }
@@ -106,19 +110,22 @@ walk() {
 		return
 	fi
 	# The walk ends at HEAD: the series guest kernel and the KUnit kernel.
-	fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
-	echo "$head $fhash" > "$g/.coco-stamp"
+	if [ "$guest" = 1 ]; then
+		fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
+		echo "$head $fhash" > "$g/.coco-stamp"
+	fi
 	echo "$head" > "$k/.coco-stamp"
-	record "$name" PASS "base + $((i - 1)) patches: $built builds of the guest and KUnit kernels${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
+	record "$name" PASS "base + $((i - 1)) patches: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel (BISECT_GUEST=0)')${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
 }
 
 build_lock
+guest=${BISECT_GUEST:-1}
 read -ra archs <<< "${BISECT_ARCHS:-x86_64 arm64}"
 # The worktrees first, one at a time: git worktree add writes to the
 # tree's own .git, which two walks starting together would race for.
 for arch in "${archs[@]}"; do
-	WT=$WORK/wt/guest-$arch "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
-		die "cannot create the worktree work/wt/guest-$arch"
+	WT=$WTS/guest-$arch "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
+		die "cannot create the worktree work/wt/$BASE/guest-$arch"
 done
 if [ "${BISECT_PARALLEL:-0}" = 0 ]; then
 	for arch in "${archs[@]}"; do base_step "$arch" && walk "$arch"; done

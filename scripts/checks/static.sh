@@ -3,7 +3,7 @@
 # arm64, for the stock base and for the series: fails on any warning the
 # series adds. Warnings are compared without line numbers, as a multiset, so
 # moved code does not count as new.
-# Base and series share one worktree (work/wt/ab) and one prepared build
+# Base and series share one worktree (work/wt/<base>/ab) and one prepared build
 # dir per arch: the worktree is checked out at coco-base, the dirs are
 # compiled, then it is checked out at the series' HEAD and they are compiled
 # again. Every object checked (see below) is compiled on both sides; ccache
@@ -15,7 +15,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
-wt=$(WT=$WORK/wt/ab "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the static worktree"
+wt=$(WT=$WTS/ab "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the static worktree"
 head=$(git -C "$TREE" rev-parse HEAD)
 mapfile -t dirs < <(touched_dirs)
 mapfile -t targets < <(check_targets)
@@ -48,8 +48,8 @@ for arch in x86_64 arm64; do
 	)
 	case $? in
 	0) ;;
-	2) record "$name" FAIL "the base itself does not build, see work/build/static-$arch/static-base.log"; continue ;;
-	*) record "$name" FAIL "the series does not build with W=1, see work/build/static-$arch/static-series.log"; continue ;;
+	2) record "$name" FAIL "the base itself does not build, see work/build/$BASE/static-$arch/static-base.log"; continue ;;
+	*) record "$name" FAIL "the series does not build with W=1, see work/build/$BASE/static-$arch/static-series.log"; continue ;;
 	esac
 	new=$(comm -13 "$OUT/logs/static-base-$arch.txt" "$OUT/logs/static-series-$arch.txt")
 	nbase=$(wc -l < "$OUT/logs/static-base-$arch.txt")

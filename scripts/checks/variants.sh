@@ -4,7 +4,7 @@
 # (exported symbols must resolve in modpost).
 #
 # Only the touched directories are compiled, base and then series, in one
-# worktree (work/wt/ab) and one build dir per variant: that catches every
+# worktree (work/wt/<base>/ab) and one build dir per variant: that catches every
 # compile error the variant exists for (a missing stub, code under the wrong
 # #ifdef). What a link adds is checked from the objects (scripts/objsyms.py):
 # when the series' touched objects need no external symbol that the base's
@@ -15,7 +15,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 export CCACHE_BASEDIR=$TOP/work CCACHE_NOHASHDIR=1
-wt=$(WT=$WORK/wt/ab "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the A/B worktree"
+wt=$(WT=$WTS/ab "$TOP/scripts/basetree.sh" coco-base) || die "cannot create the A/B worktree"
 head=$(git -C "$TREE" rev-parse HEAD)
 mapfile -t dirs < <(touched_dirs)
 
