@@ -119,13 +119,15 @@ run_check() {
 	done < <(sort -u "$list")
 	[ "$ok" = 0 ] || memo_put "$key" "${stored%$'\n'}"
 }
-# Two lanes. bisect (the guest and KUnit kernels of both arches) and
-# bench-smoke (which boots them) run in the main lane; every other check runs
-# one after the other in the side lane, beside it: bisect's patch steps are
-# mostly single-threaded tree walks and links, and the side lane fills the
-# core they leave idle. make check is one build job: it takes the build lock
-# once, and both lanes inherit it. PARALLEL=0 runs everything in order.
-# The stock guest kernel that bisect builds first keeps both cores busy
+# Two lanes. bisect (the KUnit kernels of both arches, and the guest kernels
+# where bases/<base>.env asks for them) and bench-smoke (which builds the
+# guest kernels if bisect did not, and boots them) run in the main lane;
+# every other check runs one after the other in the side lane, beside it:
+# bisect's patch steps are mostly single-threaded tree walks and links, and
+# the side lane fills the core they leave idle. make check is one build job:
+# it takes the build lock once, and both lanes inherit it. PARALLEL=0 runs
+# everything in order.
+# A stock guest kernel, when bisect builds one first, keeps both cores busy
 # (make -j, nothing to link until the end). So checkpatch and applies start
 # at once, and the rest wait until bisect says its first base step is done
 # (SIDE_GO), or until the main lane is over when bisect does not run. The

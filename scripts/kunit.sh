@@ -18,7 +18,8 @@
 # (scripts/checks/bisect.sh): configure BUILD_DIR (scripts/build.sh, variant
 # kunit: allnoconfig + configs/kunit/<arch>-base.config + the kunitconfigs
 # present in WORKTREE), then compile the touched directories, or with
-# KUNIT_FINAL=1 build the boot image kunit.py exec runs.
+# KUNIT_FINAL=1 build the boot image kunit.py exec runs, with KUNIT_LINK=1
+# vmlinux (every object, and the link).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -63,6 +64,10 @@ if [ "${1:-}" = --build-at ]; then
 	if [ "${KUNIT_FINAL:-0}" = 1 ]; then
 		target=$(image_target "$arch"); [ "$arch" != arm64 ] || target=Image.gz
 		set -- "$target"
+	elif [ "${KUNIT_LINK:-0}" = 1 ]; then
+		# Every object and the link: the patch builds, whatever its
+		# headers reach (bisect without the guest kernel).
+		set -- vmlinux
 	else
 		mapfile -t dirs < <(touched_dirs "$wt" | sed 's|$|/|')
 		set -- "${dirs[@]}"
