@@ -8,13 +8,16 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 BASES=${BASES:-$(cd "$TOP/bases" && ls ./*.env | sed 's|^\./||; s|\.env$||' | sort -V | tr '\n' ' ')}
+# OUT_ROOT: where the per-base reports go (default out/; make check-debug
+# keeps its own in out/debug/, beside make check's).
+OUT_ROOT=${OUT_ROOT:-$TOP/out}
 rc=0
 for b in $BASES; do
 	[ -f "$TOP/bases/$b.env" ] || die "no bases/$b.env"
 	log "=== make check: base $b"
-	BASE=$b OUT=$TOP/out/$b TREE=$WORK/linux-$b BUILD=$WORK/build/$b WTS=$WORK/wt/$b \
+	BASE=$b OUT=$OUT_ROOT/$b TREE=$WORK/linux-$b BUILD=$WORK/build/$b WTS=$WORK/wt/$b \
 		"$TOP/scripts/check.sh" "$@" || rc=1
 done
 log "=== summary of every base ($BASES)"
-python3 "$TOP/scripts/summary.py" --merge "$TOP/out" $BASES || rc=1
+python3 "$TOP/scripts/summary.py" --merge "$OUT_ROOT" $BASES || rc=1
 exit $rc

@@ -39,8 +39,9 @@ kunit_make_opts() {
 }
 
 # kunit_arch NAME: the kernel arch of a KUnit run: NAME, or the arch NAME is
-# a variant of (arm64-64k: arm64 with 64 KiB pages).
-kunit_arch() { echo "${1%-64k}"; }
+# a variant of (arm64-64k: arm64 with 64 KiB pages; x86_64-debug, arm64-debug:
+# the checkers of configs/kunit/debug.kunitconfig).
+kunit_arch() { local a=${1%-debug}; echo "${a%-64k}"; }
 
 # kunitconfigs TREE NAME: the kunitconfig files for the KUnit run NAME in
 # TREE: common, the arch's, the variant's (if NAME is one), the base's (if
@@ -49,7 +50,12 @@ kunitconfigs() {
 	local k a
 	a=$(kunit_arch "$2")
 	printf '%s\n' "$TOP/configs/kunit/common.kunitconfig" "$TOP/configs/kunit/$a.kunitconfig"
-	[ "$a" = "$2" ] || echo "$TOP/configs/kunit/$2.kunitconfig"
+	if [ "$a" != "$2" ]; then
+		# A variant's own file (arm64-64k.kunitconfig), or one that every
+		# arch shares (debug.kunitconfig for x86_64-debug and arm64-debug).
+		[ -f "$TOP/configs/kunit/$2.kunitconfig" ] && echo "$TOP/configs/kunit/$2.kunitconfig" ||
+			echo "$TOP/configs/kunit/${2#"$a"-}.kunitconfig"
+	fi
 	[ ! -f "$TOP/configs/kunit/base-$BASE.kunitconfig" ] || echo "$TOP/configs/kunit/base-$BASE.kunitconfig"
 	for k in kernel/dma/.kunitconfig drivers/virtio/.kunitconfig; do
 		[ ! -f "$1/$k" ] || echo "$1/$k"
@@ -117,10 +123,51 @@ variant_kernel() {
 	echo "$b"
 }
 
+# The checkers of a debug run (x86_64-debug, arm64-debug): the report each
+# prints, as an ERE. A report fails the run even when every case passed.
+CHECKERS=(
+	"kasan=BUG: KASAN:"
+	"lockdep=WARNING: (possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage)|BUG: (held lock freed|lock held when returning)|INFO: possible irq lock inversion"
+	"atomic-sleep=BUG: (sleeping function called from invalid context|scheduling while atomic)"
+	"dma-api=DMA-API: "
+)
+
+# checker_scan CONSOLE_LOG TALLY: add each checker's reports in the raw
+# console of one suite to TALLY (lines: NAME<TAB>REPORT).
+checker_scan() {
+	local c name re
+	for c in "${CHECKERS[@]}"; do
+		name=${c%%=*} re=${c#*=}
+		grep -aE "$re" "$1" | sed "s/^/$name\t/" >> "$2" || true
+	done
+}
+
+# checker_ktap TALLY KTAP: a "checkers" suite, one case per checker: ok when
+# it reported nothing, not ok with the count and the first report.
+checker_ktap() {
+	local c name n first i=0
+	{
+		echo "KTAP version 1"; echo "1..1"
+		echo "    KTAP version 1"; echo "    # Subtest: checkers"; echo "    1..$(( ${#CHECKERS[@]} + 1 ))"
+		for c in "${CHECKERS[@]}"; do
+			name=${c%%=*} i=$((i + 1))
+			n=$(grep -c "^$name	" "$1" || true)
+			first=$(grep -m1 "^$name	" "$1" | cut -f2- | sed 's/^\[[ 0-9.]*\] //' | cut -c1-160)
+			if [ "$n" -gt 0 ]; then
+				echo "    not ok $i $name # $n reports, first: $first"
+			else
+				echo "    ok $i $name"
+			fi
+		done
+		echo "    ok $((i + 1)) kmemleak # SKIP kmemleak scans 60 s after boot at the earliest, after a KUnit boot has ended"
+		grep -q . "$1" && echo "not ok 1 checkers" || echo "ok 1 checkers"
+	} > "$2"
+}
+
 rc=0 tp=0 tf=0 ts=0
 for arch in "$@"; do
 	karch=$(kunit_arch "$arch")
-	case $karch in x86_64|arm64) ;; *) die "kunit.sh: no KUnit run named $arch (x86_64, arm64, arm64-64k)" ;; esac
+	case $karch in x86_64|arm64) ;; *) die "kunit.sh: no KUnit run named $arch (x86_64, arm64, arm64-64k, x86_64-debug, arm64-debug)" ;; esac
 	nproj=2; [ "$karch" = "$arch" ] || nproj=3
 	mapfile -t cfgs < <(kunitconfigs "$TREE" "$arch")
 	if [ ${#cfgs[@]} -eq "$nproj" ]; then
@@ -129,7 +176,10 @@ for arch in "$@"; do
 		continue
 	fi
 	cross=$(cross_prefix "$karch")
-	rm -f "$OUT/kunit-$arch.ktap" "$OUT"/kunit-"$arch"-*.ktap
+	# Per-suite parts live in a directory of the run's own: a glob on
+	# kunit-arm64-* would also take the arm64-64k and arm64-debug runs' files.
+	parts_dir=$OUT/kunit-parts/$arch
+	rm -rf "$OUT/kunit-$arch.ktap" "$parts_dir"; mkdir -p "$parts_dir"
 	: > "$OUT/kunit-$arch.log"
 	b=
 	if [ "$karch" != "$arch" ] && ! b=$(variant_kernel "$arch"); then
@@ -144,6 +194,7 @@ for arch in "$@"; do
 			mapfile -t names < <(suites)
 			log "kunit $arch: kunit.py exec on ${b#$TOP/} ($(git -C "$TREE" log -1 --format=%h)), suites: ${names[*]}"
 			krc=0 parts=()
+			: > "$OUT/kunit-$arch-checkers.txt"
 			for s in "${names[@]}"; do
 				args=(exec --arch="$karch" --build_dir="$b" --timeout=600 "$s")
 				[ -z "$cross" ] || args+=(--cross_compile="$cross")
@@ -151,12 +202,17 @@ for arch in "$@"; do
 				(cd "$TREE" && run_logged "$OUT/kunit-$arch-$s.log" ./tools/testing/kunit/kunit.py "${args[@]}") || krc=$?
 				cat "$OUT/kunit-$arch-$s.log" >> "$OUT/kunit-$arch.log"
 				if [ "$b/test.log" -nt "$OUT/.kunit-$arch.stamp" ]; then
-					KUNIT_DIR=$TREE/tools/testing/kunit python3 "$TOP/scripts/ktap.py" extract "$b/test.log" "$OUT/kunit-$arch-$s.ktap"
+					KUNIT_DIR=$TREE/tools/testing/kunit python3 "$TOP/scripts/ktap.py" extract "$b/test.log" "$parts_dir/$s.ktap"
+					[ "${arch%-debug}" = "$arch" ] || checker_scan "$b/test.log" "$OUT/kunit-$arch-checkers.txt"
 				fi
-				parts+=("$s=$OUT/kunit-$arch-$s.ktap")
+				parts+=("$s=$parts_dir/$s.ktap")
 			done
+			if [ "${arch%-debug}" != "$arch" ]; then
+				checker_ktap "$OUT/kunit-$arch-checkers.txt" "$parts_dir/checkers.ktap"
+				parts+=("checkers=$parts_dir/checkers.ktap")
+			fi
 			python3 "$TOP/scripts/ktap.py" merge "$OUT/kunit-$arch.ktap" "${parts[@]}"
-			rm -f "$OUT"/kunit-"$arch"-*.ktap
+			rm -rf "$parts_dir"
 		fi
 	else
 		mkdir -p "$BUILD"	# kunit.py makes the build dir, not its parents
