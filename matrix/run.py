@@ -34,7 +34,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from cocodma import agent, dtb, env, hw, initramfs, kernels, qemu, rowfile  # noqa: E402
+from cocodma import agent, dtb, env, hw, initramfs, kernels, pkvm, qemu, rowfile  # noqa: E402
 
 env.PROG = 'matrix'
 MX = os.path.join(env.OUT, 'matrix')
@@ -42,6 +42,9 @@ LOGS = os.path.join(MX, 'logs')
 TIMEOUT = int(os.environ.get('TIMEOUT', '120'))
 SIDES = os.environ.get('SIDES', 'series stock').split()
 JOBS = int(os.environ.get('MATRIX_JOBS', '1'))
+# The pkvm rows nest a guest in a TCG-emulated pKVM host: make matrix runs
+# them (MATRIX_PKVM=1), make check does not (docs/dev-log/pkvm-rows.md).
+PKVM = os.environ.get('MATRIX_PKVM', '0') == '1'
 
 # Kernel lines quoted in matrix.md for each boot (row key "report" overrides).
 DEFAULT_REPORT = (r'created restricted DMA pool|is too small|assigned reserved memory|swiotlb buffer is full|'
@@ -97,15 +100,17 @@ def boot(row, side, kern, cpio):
     return res
 
 
-def run_and_check(row, side, cmd, res):
-    """Boot cmd with the TIMEOUT, save the log, parse and check expectations."""
+def run_and_check(row, side, cmd, res, parse=agent.parse_log, timeout=TIMEOUT, skip_if=None):
+    """Boot cmd with the timeout, save the log, parse it with parse and
+    check expectations.  skip_if(counters, text) may return why the boot
+    could not test the row (a SKIP)."""
     logf = os.path.join(LOGS, '%s-%s.log' % (row['name'], side))
-    text, rc, wall = qemu.run(cmd, TIMEOUT)
+    text, rc, wall = qemu.run(cmd, timeout)
     timed_out = rc is None
     res['boot_s'] = round(wall, 1)
     qemu.save_log(logf, cmd, text, '\n# qemu rc=%s timed_out=%s wall=%ss\n' % (rc, timed_out, res['boot_s']))
     res['log'] = os.path.relpath(logf, env.TOP)
-    c = agent.parse_log(text)
+    c = parse(text)
     c['timed_out'] = '1' if timed_out else '0'
     c['qemu_rc'] = str(rc)
     res['counters'] = c
@@ -119,8 +124,12 @@ def run_and_check(row, side, cmd, res):
         seen.add(l2)
         if len(res['messages']) < 6:
             res['messages'].append(l2.strip())
+    skip = skip_if and skip_if(c, text)
+    if skip:
+        res.update(result='SKIP', skip=skip)
+        return res
     if timed_out:
-        res['why'].append('QEMU killed after TIMEOUT=%ss' % TIMEOUT)
+        res['why'].append('QEMU killed after TIMEOUT=%ss' % timeout)
     elif rc != 0:
         res['why'].append('QEMU exited with rc=%s' % rc)
     for k, spec in sorted(rowfile.expectations(row, side).items()):
@@ -206,6 +215,54 @@ def hw_row(row, kern, cpio):
     return out
 
 
+# ------------------------------------------------------------ pKVM rows
+
+def pkvm_not_up(c, text):
+    """Why a pKVM host boot could not test the row: pKVM did not come up."""
+    if c.get('host_pkvm') == '1':
+        return None
+    lines = [l for l in pkvm.host_lines(text) if re.search(r'kvm \[|KVM|[Pp]rotected|GIC', l)]
+    return 'pKVM did not initialise in the TCG host: %s' % (
+        ' / '.join(lines[-4:]) if lines else 'no KVM line from the host (see the log)')
+
+
+def pkvm_row(row, kern):
+    """One result per side: the host boots, runs the row's guest in kvmtool."""
+    out = []
+    t = pkvm.tools() if PKVM else None
+    for side in SIDES:
+        r = dict(name='%s:%s' % (row['name'], side), row=row['name'], side=side, result='FAIL',
+                 why=[], counters={}, messages=[], dt_edits=[])
+        out.append(r)
+        if not PKVM:
+            r.update(result='SKIP', skip='nested pKVM rows run in make matrix (MATRIX_PKVM=1), '
+                     'not in make check: they need the 7.3 host kernel and kvmtool')
+            continue
+        if t['skip']:
+            r.update(result='SKIP', skip=t['skip'])
+            continue
+        k = kern.get((side, 'arm64'))
+        if t['error'] or not k or k['error']:
+            r['why'].append(t['error'] or (k['error'] if k else 'no guest kernel'))
+            continue
+        try:
+            cpio, inner = pkvm.host_initramfs(row, side, k['image'], MX, TIMEOUT)
+        except RuntimeError as e:
+            r['why'].append(str(e))
+            continue
+        cmd = pkvm.host_cmd(row, cpio, inner)
+
+        def parse(text):
+            c = pkvm.parse(text)
+            c['failure'] = pkvm.failure(c)
+            return c
+        run_and_check(row, side, cmd, r, parse=parse,
+                      timeout=inner + int(row.get('host_timeout', '300')), skip_if=pkvm_not_up)
+        r['path'] = 'pVM' if row.get('vm', 'protected') == 'protected' else 'normal VM'
+        r['path'] += ', failure=%s' % r['counters'].get('failure')
+    return out
+
+
 # ---------------------------------------------------------------- output
 
 def write_outputs(results, rows, kern, wall):
@@ -248,10 +305,12 @@ def write_outputs(results, rows, kern, wall):
 
     by = {(r['row'], r['side']): r for r in results}
     keys = ('access_platform', 'pool_hiwater', 'swiotlb_hiwater', 'remap_other', 'iommu_groups',
-            'disk', 'blk_max_hw_kb', 'net', 'kmsg_swiotlb_full', 'kmsg_decision')
+            'disk', 'blk_max_hw_kb', 'net', 'kmsg_swiotlb_full', 'kmsg_decision',
+            'host_pkvm', 'host_pvm_created', 'kmsg_pkvm_guest', 'lkvm_exit', 'failure')
     short = {'access_platform': 'AP', 'pool_hiwater': 'pool_hw', 'swiotlb_hiwater': 'swl_hw',
              'remap_other': 'remap', 'iommu_groups': 'iommu', 'kmsg_swiotlb_full': 'full',
-             'kmsg_decision': 'decision', 'blk_max_hw_kb': 'blk_kb'}
+             'kmsg_decision': 'decision', 'blk_max_hw_kb': 'blk_kb', 'host_pkvm': 'pkvm',
+             'host_pvm_created': 'pvm_created', 'kmsg_pkvm_guest': 'pvm_guest', 'lkvm_exit': 'lkvm'}
 
     def cell(r):
         if not r:
@@ -352,7 +411,8 @@ def main():
     rows = [r for r in rows if r not in other_base]
     boot_rows = [r for r in rows if r['kind'] == 'boot']
     hw_run = [r for r in rows if r['kind'] == 'hw' and hw.host_has(r['require'])[0]]
-    arches = sorted(set(r['arch'] for r in boot_rows + hw_run))
+    pkvm_run = [r for r in rows if r['kind'] == 'pkvm' and PKVM]
+    arches = sorted(set(r['arch'] for r in boot_rows + hw_run + pkvm_run))
     kern = kernels.build_kernels(SIDES, arches, MX) if arches else {}
     cpio = {a: initramfs.build_initramfs(a, MX) for a in arches}
     for a in arches:
@@ -380,9 +440,10 @@ def main():
             env.log('SKIP %s %s' % (r['name'], why))
             ordered.append(r)
     for row in rows:
-        if row['kind'] == 'hw':
-            for r in hw_row(row, kern, cpio):
-                env.log('%-4s %s %s' % (r['result'], r['name'], r.get('skip') or '; '.join(r['why'])))
+        if row['kind'] in ('hw', 'pkvm'):
+            for r in hw_row(row, kern, cpio) if row['kind'] == 'hw' else pkvm_row(row, kern):
+                env.log('%-4s %s (%ss) %s' % (r['result'], r['name'], r.get('boot_s'),
+                                           r.get('skip') or '; '.join(r['why'])))
                 ordered.append(r)
         else:
             ordered += [results[(row['name'], s)] for s in SIDES]

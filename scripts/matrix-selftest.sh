@@ -38,6 +38,24 @@ cca = dict(rows['hw-07-arm64-cca'])
 cca['validate_tcg'] = cca['validate_tcg'].replace('x-rme=on', 'x-rmee=on')
 ok, detail, missing = hw.validate_hw(cca, workdir)
 check(not ok, 'cpu property typo x-rmee is a FAIL, not "QEMU too old": %s' % detail)
+from cocodma import pkvm
+host = ('# host: kvm [1]: Protected hVHE mode initialized successfully\n# counter host_pkvm=1\n'
+        '# pkvm: guest start\n%s# pkvm: guest end\n# counter lkvm_exit=%s\n'
+        '# host: kvm: protected VMs are experimental and for development only, tainting kernel\n'
+        'reboot: Power down\n')
+ok_guest = ('Linux version 7.3\n# counter disk=pass\n# counter net=pass\n# counter kmsg_io_err=0\n'
+            '# agent: done\nreboot: Power down\n')
+c = pkvm.parse(host % (ok_guest, '0'))
+check(c['host_pkvm'] == '1' and c['host_pvm_created'] == '1' and c['poweroff'] == '1' and
+      pkvm.failure(c) == 'none', 'pkvm: a guest that passed is failure=none (%s)' % pkvm.failure(c))
+c = pkvm.parse((host % (ok_guest, '0')).replace('reboot: Power down\n# pkvm: guest end', '# pkvm: guest end'))
+check(c['poweroff'] == '0', "pkvm: the host's own power-off is not the guest's")
+c = pkvm.parse(host % ('Linux version 7.3\n', 'sig=11'))
+check(pkvm.failure(c) == 'vmm_fault', 'pkvm: kvmtool killed by a signal is vmm_fault (%s)' % pkvm.failure(c))
+c = pkvm.parse(host % ('Linux version 7.3\n# counter disk=fail\n# agent: done\n', '0'))
+check(pkvm.failure(c) == 'io_error', 'pkvm: a failed disk test is io_error (%s)' % pkvm.failure(c))
+c = pkvm.parse(host % ('Linux version 7.3\n', 'timeout'))
+check(pkvm.failure(c) == 'timeout', 'pkvm: the inner timeout is timeout (%s)' % pkvm.failure(c))
 print('selftest: %d failed' % bad)
 sys.exit(1 if bad else 0)
 PY
