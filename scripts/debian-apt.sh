@@ -63,13 +63,16 @@ apt_versions() {
 	apt_cache_private madison "$1" | awk -F' *[|] *' '{print $2}' | sort -uV
 }
 
+# apt names a download with its epoch quoted: qemu-system-arm_1%3a10.0.2..._amd64.deb.
+_apt_deb() { ls "$APTDIR/debs/${1}_${2/:/%3a}_"*.deb 2>/dev/null | head -n1; }
 apt_fetch() {
 	local pkg=$1 ver=$2 deb
-	deb=$(ls "$APTDIR/debs/${pkg}_${ver#*:}_"*.deb 2>/dev/null | head -n1)
+	deb=$(_apt_deb "$pkg" "$ver")
 	if [ -z "$deb" ]; then
 		(cd "$APTDIR/debs" && apt_private download "$pkg=$ver" >"$APTDIR/download.log" 2>&1) ||
 			{ cat "$APTDIR/download.log" >&2; echo "download of $pkg=$ver failed" >&2; return 1; }
-		deb=$(ls "$APTDIR/debs/${pkg}_${ver#*:}_"*.deb | head -n1)
+		deb=$(_apt_deb "$pkg" "$ver")
+		[ -n "$deb" ] || { echo "apt downloaded $pkg=$ver but no .deb of that name is in $APTDIR/debs" >&2; return 1; }
 	fi
 	echo "$deb"
 }
