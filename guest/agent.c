@@ -594,13 +594,6 @@ static int kmsg_scan(void)
 		{ "kmsg_io_err", "I/O error|blk_update_request|critical medium error" },
 		{ "kmsg_access_platform_refused", "device must provide VIRTIO_F_(ACCESS_PLATFORM|VERSION_1)" },
 		{ "kmsg_pool_too_small", "restricted DMA pool .* is too small" },
-		/*
-		 * A pKVM protected guest: the hypervisor offers MEM_SHARE and
-		 * MEM_UNSHARE (bits 3 and 4 of the last word); a normal VM on
-		 * the same host does not.
-		 */
-		{ "kmsg_pkvm_guest", "hypervisor services detected \\(0x[0-9a-f]{8} 0x[0-9a-f]{8} "
-				     "0x[0-9a-f]{8} 0x[0-9a-f]{6}[13579bdf][89a-f]\\)" },
 		{ "kmsg_decision", param("decision", "virtio[0-9]+: using DMA API: DMA is bounced at physical addresses") },
 	};
 	const int npat = sizeof(pat) / sizeof(pat[0]);

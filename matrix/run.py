@@ -218,8 +218,9 @@ def hw_row(row, kern, cpio):
 # ------------------------------------------------------------ pKVM rows
 
 def pkvm_not_up(c, text):
-    """Why a pKVM host boot could not test the row: pKVM did not come up."""
-    if c.get('host_pkvm') == '1':
+    """Why a pKVM host boot could not test the row: the host's /init said
+    that pKVM did not come up (anything else that went wrong is a FAIL)."""
+    if c.get('host_pkvm') != '0':
         return None
     lines = [l for l in pkvm.host_lines(text) if re.search(r'kvm \[|KVM|[Pp]rotected|GIC', l)]
     return 'pKVM did not initialise in the TCG host: %s' % (
@@ -246,7 +247,7 @@ def pkvm_row(row, kern):
             r['why'].append(t['error'] or (k['error'] if k else 'no guest kernel'))
             continue
         try:
-            cpio, inner = pkvm.host_initramfs(row, side, k['image'], MX, TIMEOUT)
+            cpio, inner = pkvm.host_initramfs(row, side, k['image'], MX)
         except RuntimeError as e:
             r['why'].append(str(e))
             continue
@@ -306,11 +307,11 @@ def write_outputs(results, rows, kern, wall):
     by = {(r['row'], r['side']): r for r in results}
     keys = ('access_platform', 'pool_hiwater', 'swiotlb_hiwater', 'remap_other', 'iommu_groups',
             'disk', 'blk_max_hw_kb', 'net', 'kmsg_swiotlb_full', 'kmsg_decision',
-            'host_pkvm', 'host_pvm_created', 'kmsg_pkvm_guest', 'lkvm_exit', 'failure')
+            'host_pkvm', 'host_pvm_created', 'guest_pvm', 'lkvm_exit', 'failure')
     short = {'access_platform': 'AP', 'pool_hiwater': 'pool_hw', 'swiotlb_hiwater': 'swl_hw',
              'remap_other': 'remap', 'iommu_groups': 'iommu', 'kmsg_swiotlb_full': 'full',
              'kmsg_decision': 'decision', 'blk_max_hw_kb': 'blk_kb', 'host_pkvm': 'pkvm',
-             'host_pvm_created': 'pvm_created', 'kmsg_pkvm_guest': 'pvm_guest', 'lkvm_exit': 'lkvm'}
+             'host_pvm_created': 'pvm_created', 'guest_pvm': 'pvm_guest', 'lkvm_exit': 'lkvm'}
 
     def cell(r):
         if not r:

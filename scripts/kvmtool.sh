@@ -49,13 +49,21 @@ cp "$TREE"/scripts/dtc/libfdt/{libfdt.h,fdt.h,libfdt_env.h} "$b/libfdt/"
 
 log "kvmtool: ${src_id%%:*} + ${#patches[@]} patches of tools/kvmtool/patches"
 if [ -n "${KVMTOOL_SRC:-}" ]; then
-	mkdir -p "$b/src" && (cd "$KVMTOOL_SRC" && tar --exclude=.git -cf - .) | tar -xf - -C "$b/src"
+	mkdir -p "$b/src"
+	(cd "$KVMTOOL_SRC" && tar --exclude=.git -cf - .) | tar -xf - -C "$b/src" || die "cannot copy $KVMTOOL_SRC"
 else
-	tar -xzf "$KVMTOOL_TARBALL" -C "$b" && mv "$b"/kvmtool-* "$b/src"
+	tar -xzf "$KVMTOOL_TARBALL" -C "$b" || die "cannot extract $KVMTOOL_TARBALL"
+	mv "$b"/kvmtool-* "$b/src"
 fi
 for p in "${patches[@]}"; do
+	# A user's tree may carry some of them already.
+	if patch -d "$b/src" -p1 -R --dry-run --quiet --force < "$p" >/dev/null 2>&1; then
+		log "kvmtool: $(basename "$p") is already in the source, not applied again"
+		continue
+	fi
 	patch -d "$b/src" -p1 --quiet --forward < "$p" || die "tools/kvmtool/patches/$(basename "$p") does not apply to this kvmtool"
 done
+build_lock
 run_logged "$b/build.log" make -C "$b/src" ARCH=arm64 CROSS_COMPILE="$cc" \
 	LIBFDT_DIR="$b/libfdt" WERROR=0 -j"$JOBS" lkvm-static ||
 	die "kvmtool did not build, see ${b#$TOP/}/build.log"

@@ -56,6 +56,16 @@ c = pkvm.parse(host % ('Linux version 7.3\n# counter disk=fail\n# agent: done\n'
 check(pkvm.failure(c) == 'io_error', 'pkvm: a failed disk test is io_error (%s)' % pkvm.failure(c))
 c = pkvm.parse(host % ('Linux version 7.3\n', 'timeout'))
 check(pkvm.failure(c) == 'timeout', 'pkvm: the inner timeout is timeout (%s)' % pkvm.failure(c))
+c = pkvm.parse('# counter host_pkvm=1\n# pkvm: no /lkvm.args\n')
+check(pkvm.failure(c) == 'not_run', 'pkvm: kvmtool that never ran is not_run (%s)' % pkvm.failure(c))
+svc = 'smccc: KVM: hypervisor services detected (0x00000000 0x00000000 0x00000000 0x%08x)\n'
+c = pkvm.parse(host % (svc % 0x1d, '0'))
+check(c['guest_pvm'] == '1', 'pkvm: MEM_SHARE and MEM_UNSHARE offered: a protected guest')
+c = pkvm.parse(host % (svc % 0x3, '0'))
+check(c['guest_pvm'] == '0', 'pkvm: the vendor bitmap of a normal VM: not a protected guest')
+check(not rowfile.expectations(rows['pkvm-01-pvm-pool'], 'stock').get('disk') and
+      rowfile.expectations(rows['pkvm-01-pvm-pool'], 'series').get('disk') == 'pass',
+      'pkvm: no_defaults=stock drops the defaults on the stock side only')
 print('selftest: %d failed' % bad)
 sys.exit(1 if bad else 0)
 PY

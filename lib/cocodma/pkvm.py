@@ -14,7 +14,13 @@ import subprocess
 from cocodma import agent, env, initramfs
 from cocodma.arches import tool
 
-HOST_APPEND = ['console=ttyAMA0', 'panic=-1', 'kvm-arm.mode=protected']
+# loglevel=4: the host's own messages would split the guest's console lines;
+# /init replays the host's KVM records from /dev/kmsg instead.
+HOST_APPEND = ['console=ttyAMA0', 'panic=-1', 'loglevel=4', 'kvm-arm.mode=protected']
+# The guest's SMCCC line: a pKVM protected VM is offered MEM_SHARE and
+# MEM_UNSHARE (bits 3 and 4 of the last word), a normal VM is not.
+PVM_LINE = re.compile(r'hypervisor services detected \(0x[0-9a-f]{8} 0x[0-9a-f]{8} '
+                      r'0x[0-9a-f]{8} 0x[0-9a-f]{6}[13579bdf][89a-f]\)')
 _tools = {}
 
 
@@ -97,7 +103,7 @@ def lkvm_args(row, guest_append):
     return a
 
 
-def host_initramfs(row, side, guest_image, workdir, timeout):
+def host_initramfs(row, side, guest_image, workdir):
     """The host's initramfs for one row and side."""
     t = tools()
     d = os.path.join(workdir, 'pkvm-%s-%s' % (row['name'], side))
@@ -142,20 +148,28 @@ def parse(text):
     """Counters of a pKVM boot: the guest agent's (from the guest's part of
     the console only: the host powers off too) and the host's."""
     m = re.search(r'^# pkvm: guest start$(.*?)^# pkvm: guest end$', text, re.M | re.S)
-    c = agent.parse_log(m.group(1) if m else '')
+    guest = m.group(1) if m else ''
+    c = agent.parse_log(guest)
     host = '\n'.join(l for l in text.split('\n') if l.startswith('# host: '))
     for k in ('host_pkvm', 'lkvm_exit'):
         h = re.search(r'^# counter %s=(\S+)$' % k, text, re.M)
         c[k] = h.group(1) if h else '(not reported)'
     c['host_pvm_created'] = str(len(re.findall(r'protected VMs are experimental', host)))
     c['host_bug'] = str(len(re.findall(r'BUG:|Oops|Unable to handle|WARNING:', host)))
-    c['lkvm_fault'] = '1' if re.search(r'KVM_RUN failed|Segmentation fault|Fatal|Error:', m.group(1) if m else '') else '0'
-    c['guest_started'] = '1' if m and re.search(r'Linux version', m.group(1)) else '0'
+    # kvmtool's own messages (util/util.c: "  Fatal: ", "  Error: ").
+    c['lkvm_fault'] = '1' if re.search(r'^\s+(Fatal|Error): |KVM_RUN failed', guest, re.M) else '0'
+    c['guest_started'] = '1' if re.search(r'Linux version', guest) else '0'
+    # Printed at PSCI init, before any device probes: there even when the
+    # guest dies before its agent reports.
+    c['guest_pvm'] = '1' if PVM_LINE.search(guest) else '0'
     return c
 
 
 def failure(c):
-    """How a boot failed: none, vmm_fault, io_error or timeout."""
+    """How a boot failed: none, vmm_fault, io_error or timeout; not_run
+    when kvmtool never ran (the host's /init gave up first)."""
+    if c.get('lkvm_exit', '(not reported)') == '(not reported)':
+        return 'not_run'
     if c.get('lkvm_exit') == 'timeout':
         return 'timeout'
     if c.get('lkvm_exit', '0') != '0' or c.get('lkvm_fault') == '1':

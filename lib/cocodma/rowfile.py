@@ -41,7 +41,12 @@ def load_rows():
 
 
 def expectations(row, side):
-    exp = dict(DEFAULT_EXPECT) if row['kind'] == 'boot' else {}
+    """The row's expectations for side: DEFAULT_EXPECT for boot and pkvm
+    rows, unless the row lists side in no_defaults= (the side of a negative
+    pkvm row that must fail), then the row's expect.* and expect.<side>.*."""
+    exp = {}
+    if row['kind'] in ('boot', 'pkvm') and side not in row.get('no_defaults', '').split():
+        exp = dict(DEFAULT_EXPECT)
     for pref in ('expect.', 'expect.%s.' % side):
         for k, v in row.items():
             if k.startswith(pref):
