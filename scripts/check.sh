@@ -13,12 +13,14 @@ set -uo pipefail
 
 # What make check gates for a base is in bases/<base>.env: GATE_CHECKS (the
 # checks, default all), GATE_MATRIX=0 (no boot matrix) and GATE_BISECT_GUEST=0
-# (bisect walks the KUnit kernel alone). A check the base does not gate is a
+# (bisect walks the KUnit kernel alone), GATE_BISECT_WALK (the arches bisect
+# builds at every patch; the others at HEAD). A check the base does not gate is a
 # SKIP that says so; CHECKS, MATRIX and BISECT_GUEST given by the caller win.
 ALL_CHECKS="checkpatch applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke"
 GATE_CHECKS=$(. "$TOP/bases/$BASE.env"; echo "${GATE_CHECKS:-$ALL_CHECKS}")
 GATE_MATRIX=$(. "$TOP/bases/$BASE.env"; echo "${GATE_MATRIX:-1}")
 export BISECT_GUEST=${BISECT_GUEST:-$(. "$TOP/bases/$BASE.env"; echo "${GATE_BISECT_GUEST:-1}")}
+export BISECT_WALK_ARCHS=${BISECT_WALK_ARCHS:-$(. "$TOP/bases/$BASE.env"; echo "${GATE_BISECT_WALK:-}")}
 CHECKS=${CHECKS:-$GATE_CHECKS}
 KUNIT_ARCHS=${KUNIT_ARCHS-x86_64 arm64}
 rm -rf "$RESULTS" "$OUT"/kunit-*.ktap "$OUT/matrix.ktap" "$OUT/check-summary.txt"

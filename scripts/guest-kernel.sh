@@ -46,6 +46,13 @@ if valid "$b" "$want"; then
 	echo "$b"; exit 0
 fi
 own "$b"
+# The series starts from a copy of the stock build: build that first (a
+# caller asking for the series before the stock kernel would otherwise
+# build both from scratch).
+if [ "$side" = series ] && [ ! -e "$b" ] && ! valid "$base_b" "$(stamp_of "$(rev coco-base)")"; then
+	log "guest kernel series/$arch: the stock kernel first, the series starts from a copy of it"
+	"$TOP/scripts/guest-kernel.sh" stock "$arch" >/dev/null
+fi
 if [ "$side" = series ] && [ ! -e "$b" ] && valid "$base_b" "$(stamp_of "$(rev coco-base)")"; then
 	log "guest kernel series/$arch: starting from a copy of the stock build"
 	copy_build_dir "$base_b" "$b"

@@ -28,6 +28,9 @@
 # overlapped took twice as long), so it is not the default. Bisect takes
 # the build lock once: it is one build job, and the walks inherit the lock.
 #   BISECT_ARCHS="x86_64 arm64"
+#   BISECT_WALK_ARCHS="arm64": the arches built at every patch (default:
+#   all of BISECT_ARCHS); the others are built at HEAD only, cold, for the
+#   kunit step (bases/7.3.env: GATE_BISECT_WALK).
 #   BISECT_GUEST=0 walks the KUnit kernel alone, compiled and linked
 #   (vmlinux) at every patch: every file the series touches must be in its
 #   config (configs/kunit/base-<base>.kunitconfig adds what the suites do
@@ -79,7 +82,12 @@ walk() {
 	wt=$WTS/guest-$arch
 	rm -rf "$g" "$k"
 	[ "$guest" = 0 ] || { copy_build_dir "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"; }
-	for c in $base $commits; do
+	local steps_of=$base" "$commits
+	if [ -n "${BISECT_WALK_ARCHS:-}" ] && [[ " $BISECT_WALK_ARCHS " != *" $arch "* ]]; then
+		[ "$guest" = 0 ] || die "BISECT_WALK_ARCHS needs BISECT_GUEST=0"
+		steps_of=$head
+	fi
+	for c in $steps_of; do
 		git -C "$wt" checkout -q --detach "$c" || { bad="checkout of $c"; break; }
 		what=$( [ "$c" = "$base" ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
 		if [ "$c" != "$base" ] && [ "$c" != "$head" ] && nobuild_commit "$wt" "$c"; then
@@ -120,6 +128,10 @@ walk() {
 		echo "$head $fhash" > "$g/.coco-stamp"
 	fi
 	echo "$head" > "$k/.coco-stamp"
+	if [ "$steps_of" = "$head" ]; then
+		record "$name" PASS "HEAD only: the KUnit kernel of the whole series (BISECT_WALK_ARCHS=${BISECT_WALK_ARCHS} builds every patch there)"
+		return
+	fi
 	record "$name" PASS "base + $((i - 1)) patches: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel, vmlinux linked at every patch (BISECT_GUEST=0)')${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
 }
 
