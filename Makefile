@@ -1,6 +1,7 @@
 # coco-dma: the entry points. Every target installs what it needs first.
 #   make matrix       the QEMU boot matrix (series and stock kernels)
 #   make check        every base (BASES="6.12 7.3"): what bases/<base>.env gates, KUnit on x86_64 + arm64, the emulable matrix rows
+#   make check-full   every check of every base, bisect at every patch on both arches
 #   make check-debug  KUnit under KASAN, lockdep, atomic-sleep and DMA-API debug, both arches
 #   make check-quick  for iterating: checkpatch, KUnit and the matrix on the tree as it is
 # See README.md.
@@ -10,7 +11,7 @@ ARCH ?= arm64
 S := scripts
 export BASE
 
-.PHONY: help deps base tree export build kunit checks check check-quick check-debug matrix bench clean distclean
+.PHONY: help deps base tree export build kunit checks check check-full check-quick check-debug matrix bench clean distclean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -45,6 +46,13 @@ check: deps
 # tools-virtio or bench-smoke (reported as skipped, with that reason).
 check-quick: deps
 	@QUICK=1 CHECKS="checkpatch" $(S)/check-bases.sh
+
+# Everything, every base: every check whatever bases/<base>.env gates, and
+# bisect at every patch on every arch (make check walks one arch per base).
+check-full: deps
+	@BISECT_WALK_ARCHS="x86_64 arm64" \
+		CHECKS="checkpatch applies bisect static cocci htmldocs cross variants tools-virtio bench-smoke" \
+		$(S)/check-bases.sh
 
 # KUnit under KASAN, lockdep, atomic-sleep and DMA-API debug (configs/kunit/
 # debug.kunitconfig), x86_64 and arm64: a checker's report fails the run.
