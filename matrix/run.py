@@ -443,8 +443,9 @@ def main():
     for row in rows:
         if row['kind'] in ('hw', 'pkvm'):
             for r in hw_row(row, kern, cpio) if row['kind'] == 'hw' else pkvm_row(row, kern):
-                env.log('%-4s %s (%ss) %s' % (r['result'], r['name'], r.get('boot_s'),
-                                           r.get('skip') or '; '.join(r['why'])))
+                env.log('%-4s %s%s %s' % (r['result'], r['name'],
+                                          ' (%ss)' % r['boot_s'] if r.get('boot_s') else '',
+                                          r.get('skip') or '; '.join(r['why'])))
                 ordered.append(r)
         else:
             ordered += [results[(row['name'], s)] for s in SIDES]
