@@ -134,7 +134,7 @@ walk() {
 	fi
 	echo "$head" > "$k/.coco-stamp"
 	if [ "$steps_of" != "$base $commits" ]; then
-		record "$name" PASS "base and HEAD only: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel') (BISECT_WALK_ARCHS=${BISECT_WALK_ARCHS} builds every patch; make check-full every patch on every arch)"
+		record "$name" PASS "$([ "$guest" = 1 ] && echo 'base and HEAD' || echo 'HEAD') only: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel') (BISECT_WALK_ARCHS=${BISECT_WALK_ARCHS} builds every patch; make check-full every patch on every arch)"
 		return
 	fi
 	record "$name" PASS "base + $((i - 1)) patches: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel, vmlinux linked at every patch (BISECT_GUEST=0)')${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
