@@ -29,11 +29,12 @@
 # the build lock once: it is one build job, and the walks inherit the lock.
 #   BISECT_ARCHS="x86_64 arm64"
 #   BISECT_WALK_ARCHS="arm64": the arches built at every patch (default:
-#   all of BISECT_ARCHS); the others at the base (the stock guest kernel,
-#   when there is one) and at HEAD, for bench-smoke, KUnit and the matrix
-#   (GATE_BISECT_WALK in bases/<base>.env: 6.12 walks x86_64, 7.3 arm64,
-#   so that each arch walks one base and a cold make check of both stays
-#   inside CI's 90 minutes; make check-full walks every arch).
+#   all of BISECT_ARCHS; "none": no arch); the others at the base (the stock
+#   guest kernel, when there is one) and at HEAD, for bench-smoke, KUnit and
+#   the matrix. make check walks no arch (GATE_BISECT_WALK=none in
+#   bases/<base>.env): a cold make check of both bases walking one arch each
+#   took 90 min 22 s on the CI machine, over its 90 minutes. make check-full
+#   walks every arch of every base (docs/dev-log/ci-budget.md).
 #   BISECT_GUEST=0 walks the KUnit kernel alone, compiled and linked
 #   (vmlinux) at every patch: every file the series touches must be in its
 #   config (configs/kunit/base-<base>.kunitconfig adds what the suites do
@@ -134,7 +135,7 @@ walk() {
 	fi
 	echo "$head" > "$k/.coco-stamp"
 	if [ "$steps_of" != "$base $commits" ]; then
-		record "$name" PASS "$([ "$guest" = 1 ] && echo 'base and HEAD' || echo 'HEAD') only: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel') (BISECT_WALK_ARCHS=${BISECT_WALK_ARCHS} builds every patch; make check-full every patch on every arch)"
+		record "$name" PASS "$([ "$guest" = 1 ] && echo 'base and HEAD' || echo 'HEAD') only: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel'), the $(wc -w <<< "$commits") patches not one by one (BISECT_WALK_ARCHS=$BISECT_WALK_ARCHS; make check-full builds every patch on every arch)"
 		return
 	fi
 	record "$name" PASS "base + $((i - 1)) patches: $built builds of the $([ "$guest" = 1 ] && echo 'guest and KUnit kernels' || echo 'KUnit kernel, vmlinux linked at every patch (BISECT_GUEST=0)')${skipped:+, patches ${skipped[*]} touch no build input}${memoized:+, patches ${memoized[*]} built before on the same inputs (memo)}"
