@@ -94,7 +94,7 @@ def boot(row, side, kern, cpio):
         res['why'].append('DTB: %s' % e)
         return res
     cmd = qemu.boot_cmd(row, ['-accel', qemu.accel_for(row['arch'])[0]], kern['image'], cpio,
-                        [row.get('cmdline', '')] + agent.agent_args(row, TIMEOUT), dtb_path, disk)
+                        agent.guest_cmdline(row) + agent.agent_args(row, TIMEOUT), dtb_path, disk)
     run_and_check(row, side, cmd, res)
     os.unlink(disk)
     return res
@@ -209,7 +209,7 @@ def hw_row(row, kern, cpio):
             '{initrd}', cpio[row['arch']]).replace('{disk}', disk))
         if '-append' in args:
             j = args.index('-append') + 1
-            args[j] = ' '.join([args[j]] + agent.agent_args(row, TIMEOUT))
+            args[j] = ' '.join([args[j]] + agent.guest_cmdline(row) + agent.agent_args(row, TIMEOUT))
         run_and_check(row, side, [row['qemu_bin']] + args, r)
         os.unlink(disk)
     return out

@@ -23,7 +23,15 @@ check(cv('0', '0') and not cv('0', '1') and not cv('0', None), 'expect literal, 
 check(cv('pass|fail', 'fail') and not cv('pass|fail', 'timeout'), 'expect alternatives')
 check(cv('*', None) and cv('>=2', '2') and not cv('!=0', '0'), 'expect *, >=, !=')
 rows = {r['name']: r for r in rowfile.load_rows()}
-for name in ('hw-01-x86-sev', 'hw-05-x86-coco-iommu-off', 'hw-06-arm64-pkvm'):
+# The base's guest arguments follow the row's: 7.3 asks for the swiotlb
+# high watermark (GUEST_CMDLINE), 6.12 counts it without being asked.
+from cocodma import agent
+for b, want in (('7.3', ['swiotlb=force', 'swiotlb=track_hiwater']), ('6.12', ['swiotlb=force'])):
+    env.BASE = b
+    got = agent.guest_cmdline({'cmdline': 'swiotlb=force'})
+    check(got == want, 'guest arguments of base %s: %s' % (b, ' '.join(got)))
+env.BASE = os.environ.get('BASE', '6.12')
+for name in ('hw-01-x86-sev', 'hw-05-x86-coco-iommu-off', 'hw-07-arm64-cca'):
     ok, detail, missing = hw.validate_hw(rows[name], workdir)
     check(ok, 'real row %s validates (%s)' % (name, detail))
 base = rows['hw-01-x86-sev']

@@ -2,6 +2,15 @@
 arguments, and the counters it prints on the console."""
 import re
 
+from . import env
+
+
+def guest_cmdline(row):
+    """The row's own kernel arguments, then the base's (GUEST_CMDLINE in
+    bases/<base>.env: 7.3 counts the swiotlb high watermark only when asked,
+    swiotlb=track_hiwater, and the rows judge the pools by it)."""
+    return [a for a in (row.get('cmdline', ''), env.base_setting('GUEST_CMDLINE')) if a]
+
 
 def agent_args(row, timeout):
     """agent.* arguments of a row; the watchdog fires before QEMU is killed

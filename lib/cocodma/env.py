@@ -18,6 +18,17 @@ TREE = os.path.join(TOP, 'work', 'linux-' + BASE)
 PROG = 'cocodma'  # the log prefix: each front end sets its name
 
 
+def base_setting(name, default=''):
+    """A setting of bases/<BASE>.env (a shell file: bash reads it, as
+    scripts/lib.sh does)."""
+    f = os.path.join(TOP, 'bases', BASE + '.env')
+    if not os.path.exists(f):
+        return default
+    r = subprocess.run(['bash', '-c', '. "$1"; printf "%%s" "${%s-}"' % name, 'base', f],
+                       stdout=subprocess.PIPE, universal_newlines=True)
+    return r.stdout if r.returncode == 0 and r.stdout else default
+
+
 def log(msg):
     print('[%s %s] %s' % (PROG, time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
 

@@ -44,15 +44,6 @@ def host_has(req):
                 return True, ''
             reasons.append(why)
         return False, 'no CoCo host: ' + '; '.join(reasons)
-    if req == 'pkvm':
-        if os.uname().machine != 'aarch64':
-            why = 'host is %s; pKVM needs an arm64 host kernel in kvm-arm.mode=protected' % os.uname().machine
-            why += ' (or a TCG-nested pKVM host kernel with CONFIG_KVM, which this repo does not build)'
-        else:
-            why = 'arm64 host'
-        if not shutil.which('crosvm'):
-            why += '; crosvm (needed for --protected-vm-without-firmware) is not installed'
-        return False, why
     if req == 'cca':
         flash = os.environ.get('CCA_FLASH')
         why = 'no TF-A+TF-RMM firmware (set CCA_FLASH=flash.bin from the OP-TEE qemu_v8_cca manifest)'

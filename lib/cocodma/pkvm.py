@@ -110,7 +110,7 @@ def host_initramfs(row, side, guest_image, workdir):
     os.makedirs(d, exist_ok=True)
     guest_cpio = initramfs.build_initramfs('arm64', d)
     inner = int(row.get('inner_timeout', '90'))
-    guest_append = [row.get('cmdline', '')] + agent.agent_args(row, inner)
+    guest_append = agent.guest_cmdline(row) + agent.agent_args(row, inner)
     with open(os.path.join(d, 'lkvm.args'), 'w') as f:
         f.write('\n'.join(x for x in lkvm_args(row, [g for g in guest_append if g])) + '\n')
     lst = os.path.join(d, 'host.list')
