@@ -2,7 +2,8 @@
 #   make matrix       the QEMU boot matrix (series and stock kernels)
 #   make check        every base (BASES="6.12 7.3"): what bases/<base>.env gates, KUnit on x86_64 + arm64, the emulable matrix rows
 #   make check-full   every check of every base, bisect at every patch on both arches
-#   make check-debug  KUnit under KASAN, lockdep, atomic-sleep and DMA-API debug, both arches
+#   make check-debug  KUnit under KASAN, lockdep, atomic-sleep and DMA-API debug, both arches; the debug matrix
+#   make matrix-debug the matrix rows that bounce or remap, on debug guests (the checkers above, kmemleak)
 #   make check-quick  for iterating: checkpatch, KUnit and the matrix on the tree as it is
 # See README.md.
 
@@ -11,7 +12,7 @@ ARCH ?= arm64
 S := scripts
 export BASE
 
-.PHONY: help deps base tree export build kunit checks check check-full check-quick check-debug matrix bench clean distclean
+.PHONY: help deps base tree export build kunit checks check check-full check-quick check-debug matrix matrix-debug bench clean distclean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -55,10 +56,16 @@ check-full: deps
 		$(S)/check-bases.sh
 
 # KUnit under KASAN, lockdep, atomic-sleep and DMA-API debug (configs/kunit/
-# debug.kunitconfig), x86_64 and arm64: a checker's report fails the run.
+# debug.kunitconfig), x86_64 and arm64, and the debug matrix where a base gates
+# the matrix: a checker's report fails the run (configs/checkers.txt).
 check-debug: deps
-	@OUT_ROOT=$(CURDIR)/out/debug CHECKS=" " MATRIX=0 \
+	@OUT_ROOT=$(CURDIR)/out/debug CHECKS=" " MATRIX_VARIANT=debug TIMEOUT=$${TIMEOUT:-300} \
 		KUNIT_ARCHS="$${KUNIT_ARCHS:-x86_64-debug arm64-debug}" $(S)/check-bases.sh
+
+# The rows marked debug=1 (those that bounce or remap) on the debug guest
+# kernels (configs/variants/debug.config), into out/debug/<base>/.
+matrix-debug: tree
+	@OUT=$(CURDIR)/out/debug/$(BASE) MATRIX_VARIANT=debug TIMEOUT=$${TIMEOUT:-300} $(S)/matrix.sh
 
 # make matrix also runs the nested pKVM rows (MATRIX_PKVM=0 leaves them out).
 matrix: tree

@@ -34,7 +34,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from cocodma import agent, dtb, env, hw, initramfs, kernels, pkvm, qemu, rowfile  # noqa: E402
+from cocodma import agent, checkers, dtb, env, hw, initramfs, kernels, pkvm, qemu, rowfile  # noqa: E402
 
 env.PROG = 'matrix'
 MX = os.path.join(env.OUT, 'matrix')
@@ -45,6 +45,10 @@ JOBS = int(os.environ.get('MATRIX_JOBS', '1'))
 # The pkvm rows nest a guest in a TCG-emulated pKVM host: make matrix runs
 # them (MATRIX_PKVM=1), make check does not (docs/dev-log/pkvm-rows.md).
 PKVM = os.environ.get('MATRIX_PKVM', '0') == '1'
+# MATRIX_VARIANT=debug (make matrix-debug): the debug guest kernels, the rows
+# marked debug=1 (those that bounce or remap), every checker's reports
+# counted and expected at 0 (lib/cocodma/checkers.py, kmemleak from the agent).
+DEBUG = kernels.VARIANT == 'debug'
 
 # Kernel lines quoted in matrix.md for each boot (row key "report" overrides).
 DEFAULT_REPORT = (r'created restricted DMA pool|is too small|assigned reserved memory|swiotlb buffer is full|'
@@ -132,7 +136,19 @@ def run_and_check(row, side, cmd, res, parse=agent.parse_log, timeout=TIMEOUT, s
         res['why'].append('QEMU killed after TIMEOUT=%ss' % timeout)
     elif rc != 0:
         res['why'].append('QEMU exited with rc=%s' % rc)
-    for k, spec in sorted(rowfile.expectations(row, side).items()):
+    exp = rowfile.expectations(row, side)
+    if DEBUG:
+        res['reports'] = checkers.scan(text)
+        for name, lines in res['reports'].items():
+            c[checkers.counter_key(name)] = str(len(lines))
+            exp[checkers.counter_key(name)] = '0'
+        # kmemleak: the agent's count; its reports' backtrace frames name them.
+        res['reports']['kmemleak'] = [l[len('# kmemleak: '):] for l in text.split('\n')
+                                      if l.startswith('# kmemleak: ') and '+0x' in l]
+        if 'kmemleak' in c:
+            c['chk_kmemleak'] = c['kmemleak']
+        exp['chk_kmemleak'] = '0'
+    for k, spec in sorted(exp.items()):
         if k.split('.')[0] == 'log':
             if not re.search(spec, text, re.M):
                 res['why'].append('log lacks /%s/' % spec)
@@ -154,6 +170,31 @@ def run_and_check(row, side, cmd, res, parse=agent.parse_log, timeout=TIMEOUT, s
         res['result'] = 'FAIL'
         res['why'].append('unexpected pass: known_bug.%s no longer applies, remove it' % side)
     return res
+
+
+def on_stock_too(results):
+    """Debug guests: a checker report of the series that the stock kernel
+    printed too, on the same row, is not the series' doing. When such
+    reports are all that failed a series boot, it is an XFAIL that names
+    them; a stock boot failed by checker reports alone is an XFAIL too (an
+    upstream report, named). Anything else still fails."""
+    by = {(r['row'], r['side']): r for r in results}
+    for (row, side), r in by.items():
+        if r['result'] != 'FAIL' or 'reports' not in r:
+            continue
+        mine = [w for w in r['why'] if w.startswith('chk_')]
+        if len(mine) != len(r['why']):
+            continue
+        reps = {checkers.normalise(l) for ls in r['reports'].values() for l in ls}
+        if side == 'stock':
+            r.update(result='XFAIL', skip='checker reports on the stock kernel (upstream, not the series): %s' % (
+                '; '.join(sorted(reps))[:300]))
+            continue
+        st = by.get((row, 'stock'))
+        theirs = {checkers.normalise(l) for ls in (st or {}).get('reports', {}).values() for l in ls}
+        if reps and reps <= theirs:
+            r.update(result='XFAIL', skip='checker reports that the stock kernel has too: %s' % (
+                '; '.join(sorted(reps))[:300]))
 
 
 # --------------------------------------------------------- hardware rows
@@ -308,6 +349,8 @@ def write_outputs(results, rows, kern, wall):
     keys = ('access_platform', 'pool_hiwater', 'swiotlb_hiwater', 'remap_other', 'iommu_groups',
             'disk', 'blk_max_hw_kb', 'net', 'kmsg_swiotlb_full', 'kmsg_decision',
             'host_pkvm', 'host_pvm_created', 'guest_pvm', 'lkvm_exit', 'failure')
+    if DEBUG:
+        keys += tuple(checkers.counter_key(n) for n, _ in checkers.load_cached()) + ('chk_kmemleak',)
     short = {'access_platform': 'AP', 'pool_hiwater': 'pool_hw', 'swiotlb_hiwater': 'swl_hw',
              'remap_other': 'remap', 'iommu_groups': 'iommu', 'kmsg_swiotlb_full': 'full',
              'kmsg_decision': 'decision', 'blk_max_hw_kb': 'blk_kb', 'host_pkvm': 'pkvm',
@@ -334,7 +377,8 @@ def write_outputs(results, rows, kern, wall):
             extra.append('poweroff=0')
         return ' '.join(['%s=%s' % (short.get(k, k), c[k]) for k in keys if k in c] + extra)
 
-    md = ['# coco-dma QEMU boot matrix', '',
+    md = ['# coco-dma QEMU boot matrix' + (' (debug guests: KASAN, lockdep, atomic sleep, DMA-API debug, kmemleak)'
+                                          if DEBUG else ''), '',
           'Generated %s by scripts/matrix.sh; total wall time %.0f s; QEMU %s; accel %s; TIMEOUT=%ss.' % (
               time.strftime('%Y-%m-%d %H:%M:%S'), wall,
               '.'.join(map(str, qemu.version('qemu-system-x86_64'))),
@@ -406,6 +450,11 @@ def main():
     rows = rowfile.load_rows()
     if not rows:
         sys.exit('no rows match ROWS=%s' % os.environ.get('ROWS', ''))
+    if DEBUG:
+        rows = [r for r in rows if r.get('debug') == '1']
+        if not rows:
+            sys.exit('MATRIX_VARIANT=debug: no row marked debug=1 matches ROWS=%s' % os.environ.get('ROWS', ''))
+        env.log('debug guests: %d rows marked debug=1' % len(rows))
     # A row may hold for some bases only (bases=6.12, bases_why=...): on the
     # others it is a SKIP that says why, and nothing is built or booted for it.
     other_base = [r for r in rows if env.BASE not in r.get('bases', env.BASE).split()]
@@ -449,6 +498,8 @@ def main():
                 ordered.append(r)
         else:
             ordered += [results[(row['name'], s)] for s in SIDES]
+    if DEBUG:
+        on_stock_too(ordered)
     wall = time.time() - t0
     write_outputs(ordered, rows + other_base, kern, wall)
     nfail = sum(r['result'] == 'FAIL' for r in ordered)

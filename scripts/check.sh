@@ -182,7 +182,7 @@ if [ -n "$KUNIT_ARCHS" ]; then
 fi
 
 if [ -z "${MATRIX:-}" ] && [ "$GATE_MATRIX" = 0 ]; then
-	record matrix SKIP "not gated for Linux $BASE (GATE_MATRIX=0 in bases/$BASE.env): make matrix BASE=$BASE boots its rows"
+	record matrix SKIP "not gated for Linux $BASE (GATE_MATRIX=0 in bases/$BASE.env): make matrix${MATRIX_VARIANT:+-$MATRIX_VARIANT} BASE=$BASE boots its rows"
 elif [ -x "$TOP/scripts/matrix.sh" ] && [ "${MATRIX:-1}" != 0 ]; then
 	log "=== matrix: emulable rows"
 	timed matrix "$TOP/scripts/matrix.sh" || true

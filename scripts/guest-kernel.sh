@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# guest-kernel.sh SIDE ARCH: the matrix and bench guest kernel (guest config,
-# CONFIG_KUNIT=n) of SIDE (stock|series) for ARCH, built when it is missing or
-# out of date; prints its build dir.
+# guest-kernel.sh SIDE ARCH [VARIANT]: the matrix and bench guest kernel (guest
+# config, CONFIG_KUNIT=n) of SIDE (stock|series) for ARCH, built when it is
+# missing or out of date; prints its build dir. VARIANT (default none) adds
+# configs/variants/VARIANT.config: "debug" is the checkers' kernel of make
+# matrix-debug, in build dirs of its own (base-debug-ARCH, series-debug-ARCH).
 #   stock   coco-base                 work/build/<base>/base-ARCH
 #   series  the tree's HEAD commit    work/build/<base>/series-ARCH
 #           the tree with uncommitted changes: work/build/<base>/series-tree-ARCH,
@@ -17,19 +19,21 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 side=${1:?usage: guest-kernel.sh stock|series ARCH}
 arch=${2:?usage: guest-kernel.sh stock|series ARCH}
+variant=${3:-none}
+vsuf=; [ "$variant" = none ] || vsuf=$variant-
 case $side in stock|series) ;; *) die "guest-kernel.sh: SIDE is stock or series, not $side" ;; esac
 img=$(image_target "$arch"); case $arch in x86_64|i386) img=arch/x86/boot/$img ;; *) img=arch/$arch/boot/$img ;; esac
 
 if [ "$side" = series ] && [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
-	b=$BUILD/series-tree-$arch
+	b=$BUILD/series-tree-$vsuf$arch
 	log "guest kernel series/$arch: the tree has uncommitted changes, building it as it is in ${b#$TOP/}"
-	KTREE=$TREE BUILD_DIR=$b "$TOP/scripts/build.sh" "$arch" >&2
+	KTREE=$TREE BUILD_DIR=$b "$TOP/scripts/build.sh" "$arch" "$variant" >&2
 	echo "$b"
 	exit 0
 fi
 
 wt=$WTS/guest-$arch
-fhash=$(config_frags "$arch" none | xargs cat | sha256sum | cut -c1-16)
+fhash=$(config_frags "$arch" "$variant" | xargs cat | sha256sum | cut -c1-16)
 rev() { git -C "$TREE" rev-parse "$1"; }
 stamp_of() { echo "$1 $fhash"; }
 valid() { [ -f "$1/$img" ] && [ "$(cat "$1/.coco-stamp" 2>/dev/null)" = "$2" ]; }
@@ -37,8 +41,8 @@ valid() { [ -f "$1/$img" ] && [ "$(cat "$1/.coco-stamp" 2>/dev/null)" = "$2" ]; 
 # date against the wrong sources: start it again.
 own() { [ ! -e "$1" ] || [ "$(readlink "$1/source" 2>/dev/null)" = "$wt" ] || { log "removing ${1#$TOP/} (built from $(readlink "$1/source" 2>/dev/null || echo '?'))"; rm -rf "$1"; }; }
 
-base_b=$BUILD/base-$arch
-series_b=$BUILD/series-$arch
+base_b=$BUILD/base-$vsuf$arch
+series_b=$BUILD/series-$vsuf$arch
 if [ "$side" = stock ]; then b=$base_b; c=$(rev coco-base); else b=$series_b; c=$(rev HEAD); fi
 want=$(stamp_of "$c")
 if valid "$b" "$want"; then
@@ -51,7 +55,7 @@ own "$b"
 # build both from scratch).
 if [ "$side" = series ] && [ ! -e "$b" ] && ! valid "$base_b" "$(stamp_of "$(rev coco-base)")"; then
 	log "guest kernel series/$arch: the stock kernel first, the series starts from a copy of it"
-	"$TOP/scripts/guest-kernel.sh" stock "$arch" >/dev/null
+	"$TOP/scripts/guest-kernel.sh" stock "$arch" "$variant" >/dev/null
 fi
 if [ "$side" = series ] && [ ! -e "$b" ] && valid "$base_b" "$(stamp_of "$(rev coco-base)")"; then
 	log "guest kernel series/$arch: starting from a copy of the stock build"
@@ -60,6 +64,6 @@ fi
 WT=$wt "$TOP/scripts/basetree.sh" "$c" >/dev/null
 rm -f "$b/.coco-stamp"
 log "guest kernel $side/$arch: building $(git -C "$TREE" log -1 --format='%h %s' "$c") in ${b#$TOP/}"
-KTREE=$wt BUILD_DIR=$b "$TOP/scripts/build.sh" "$arch" >&2
+KTREE=$wt BUILD_DIR=$b "$TOP/scripts/build.sh" "$arch" "$variant" >&2
 echo "$want" > "$b/.coco-stamp"
 echo "$b"

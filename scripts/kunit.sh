@@ -123,14 +123,10 @@ variant_kernel() {
 	echo "$b"
 }
 
-# The checkers of a debug run (x86_64-debug, arm64-debug): the report each
-# prints, as an ERE. A report fails the run even when every case passed.
-CHECKERS=(
-	"kasan=BUG: KASAN:"
-	"lockdep=WARNING: (possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage)|BUG: (held lock freed|lock held when returning)|INFO: possible irq lock inversion"
-	"atomic-sleep=BUG: (sleeping function called from invalid context|scheduling while atomic)"
-	"dma-api=DMA-API: "
-)
+# The checkers of a debug run (x86_64-debug, arm64-debug), NAME=ERE of the
+# report each prints (configs/checkers.txt, which the matrix reads too). A
+# report fails the run even when every case passed.
+mapfile -t CHECKERS < <(grep -v '^#' "$TOP/configs/checkers.txt" | sed 's/\t/=/')
 
 # checker_scan CONSOLE_LOG TALLY: add each checker's reports in the raw
 # console of one suite to TALLY (lines: NAME<TAB>REPORT).

@@ -246,5 +246,7 @@ config_frags() {
 	esac
 	# Confidential guest options exist for x86_64 only, not for the i386 variant.
 	[ "$arch" != x86_64 ] || echo "$TOP/configs/x86_64-coco.config"
+	# The debug guests share the checkers of the debug KUnit kernels.
+	[ "$variant" != debug ] || echo "$TOP/configs/kunit/debug.kunitconfig"
 	[ "$variant" = none ] || echo "$TOP/configs/variants/$variant.config"
 }

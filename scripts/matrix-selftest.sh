@@ -74,6 +74,27 @@ check(c['guest_pvm'] == '0', 'pkvm: the vendor bitmap of a normal VM: not a prot
 check(not rowfile.expectations(rows['pkvm-01-pvm-pool'], 'stock').get('disk') and
       rowfile.expectations(rows['pkvm-01-pvm-pool'], 'series').get('disk') == 'pass',
       'pkvm: no_defaults=stock drops the defaults on the stock side only')
+# Debug guests: the checkers' reports are counted, and a series report is
+# blamed on stock only when stock printed the same one.
+from cocodma import checkers
+kasan = '[   %s] BUG: KASAN: slab-use-after-free in swiotlb_tbl_unmap_single+0x%x/0x200\n'
+f = checkers.scan(kasan % ('3.1', 0x44) + '# kmsg: BUG: KASAN: a copy\n[ 4.0] DMA-API: virtio-mmio a003e00.virtio_mmio: device driver frees DMA memory with wrong function\n')
+check(len(f['kasan']) == 1 and len(f['dma-api']) == 1 and not f['lockdep'],
+      "checkers: one KASAN, one DMA-API report, the agent's copies not counted")
+sys.path.insert(0, os.path.join(sys.argv[1], 'matrix'))
+import run as mrun
+def res(side, text, why):
+    return dict(row='r', side=side, result='FAIL', why=why, reports=checkers.scan(text))
+s1, k1 = res('series', kasan % ('3.1', 0x44), ['chk_kasan=1, expected 0']), res('stock', kasan % ('5.9', 0x48), ['chk_kasan=1, expected 0'])
+mrun.on_stock_too([s1, k1])
+check(s1['result'] == 'XFAIL' and k1['result'] == 'XFAIL', 'debug: a KASAN report stock has too is not the series\' (%s/%s)' % (s1['result'], k1['result']))
+s2, k2 = res('series', kasan % ('3.1', 0x44), ['chk_kasan=1, expected 0']), res('stock', '', [])
+k2['result'] = 'PASS'
+mrun.on_stock_too([s2, k2])
+check(s2['result'] == 'FAIL', 'debug: a KASAN report of the series alone fails it')
+s3 = res('series', kasan % ('3.1', 0x44), ['chk_kasan=1, expected 0', 'disk=timeout, expected pass'])
+mrun.on_stock_too([s3, dict(k1, result='FAIL')])
+check(s3['result'] == 'FAIL', 'debug: a report on stock too does not hide another failure')
 print('selftest: %d failed' % bad)
 sys.exit(1 if bad else 0)
 PY

@@ -6,6 +6,9 @@ from cocodma import env
 from cocodma.arches import ARCH
 
 TAG = {'series': 'series', 'stock': 'base'}  # the build dir name of each side
+# MATRIX_VARIANT=debug: the guest kernels with the kernel's checkers
+# (configs/variants/debug.config), in build dirs of their own.
+VARIANT = os.environ.get('MATRIX_VARIANT', 'none') or 'none'
 
 
 def build_kernels(sides, arches, logdir):
@@ -16,13 +19,14 @@ def build_kernels(sides, arches, logdir):
     kern = {}
     for side in sides:
         for arch in arches:
-            bdir = os.path.join(env.BUILD, '%s-%s' % (TAG[side], arch))
+            bdir = os.path.join(env.BUILD, '%s-%s%s' % (TAG[side], '' if VARIANT == 'none' else VARIANT + '-', arch))
             info = dict(tree=env.TREE, build=bdir, error=None)
             if os.environ.get('MATRIX_NO_BUILD') != '1':
-                env.log('kernel %s/%s (scripts/guest-kernel.sh, builds under the build lock)' % (side, arch))
+                env.log('kernel %s/%s%s (scripts/guest-kernel.sh, builds under the build lock)' % (
+                    side, arch, '' if VARIANT == 'none' else ' ' + VARIANT))
                 blog = os.path.join(logdir, 'build-%s-%s.log' % (side, arch))
                 with open(blog, 'w') as f:
-                    r = subprocess.run(['bash', os.path.join(env.TOP, 'scripts', 'guest-kernel.sh'), side, arch],
+                    r = subprocess.run(['bash', os.path.join(env.TOP, 'scripts', 'guest-kernel.sh'), side, arch, VARIANT],
                                        stdout=subprocess.PIPE, stderr=f, universal_newlines=True)
                 if r.returncode:
                     info['error'] = 'scripts/guest-kernel.sh %s %s failed (rc=%d), see %s' % (
