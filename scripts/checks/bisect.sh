@@ -95,7 +95,7 @@ walk() {
 	fi
 	for c in $steps_of; do
 		git -C "$wt" checkout -q --detach "$c" || { bad="checkout of $c"; break; }
-		what=$( [ "$c" = "$base" ] && echo "base" || echo "patch $i: $(git -C "$wt" log -1 --format=%s)")
+		what=$( [ "$c" = "$base" ] && echo "base" || { [ "$steps_of" = "$base $commits" ] && echo "patch $i: $(git -C "$wt" log -1 --format=%s)"; } || echo "HEAD, the $(wc -w <<< "$commits") patches at once: $(git -C "$wt" log -1 --format=%s)")
 		if [ "$c" != "$base" ] && [ "$c" != "$head" ] && nobuild_commit "$wt" "$c"; then
 			# Changes no file that a kernel build reads (documentation,
 			# semantic patches, tools/virtio, MAINTAINERS): same build as
