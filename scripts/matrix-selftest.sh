@@ -95,6 +95,10 @@ check(s2['result'] == 'FAIL', 'debug: a KASAN report of the series alone fails i
 s3 = res('series', kasan % ('3.1', 0x44), ['chk_kasan=1, expected 0', 'disk=timeout, expected pass'])
 mrun.on_stock_too([s3, dict(k1, result='FAIL')])
 check(s3['result'] == 'FAIL', 'debug: a report on stock too does not hide another failure')
+# make check boots the pkvm rows a base names (MATRIX_PKVM="row ..."), make matrix all.
+for sel, want in (('1', True), ('0', False), ('pkvm-01-pvm-pool', True), ('pkvm-03-*', False)):
+    mrun.PKVM_SEL = sel.split()
+    check(mrun.pkvm_selected(rows['pkvm-01-pvm-pool']) == want, 'MATRIX_PKVM=%s boots pkvm-01: %s' % (sel, want))
 print('selftest: %d failed' % bad)
 sys.exit(1 if bad else 0)
 PY
