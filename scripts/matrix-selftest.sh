@@ -79,6 +79,8 @@ check(not rowfile.expectations(rows['pkvm-01-pvm-pool'], 'stock').get('disk') an
 from cocodma import checkers
 kasan = '[   %s] BUG: KASAN: slab-use-after-free in swiotlb_tbl_unmap_single+0x%x/0x200\n'
 f = checkers.scan(kasan % ('3.1', 0x44) + '# kmsg: BUG: KASAN: a copy\n[ 4.0] DMA-API: virtio-mmio a003e00.virtio_mmio: device driver frees DMA memory with wrong function\n')
+f2 = checkers.scan('[ 0.5] DMA-API: preallocated 65556 debug entries\n[ 0.5] DMA-API: debugging enabled by kernel config\n')
+check(not f2['dma-api'], "checkers: dma-debug's boot lines are not reports")
 check(len(f['kasan']) == 1 and len(f['dma-api']) == 1 and not f['lockdep'],
       "checkers: one KASAN, one DMA-API report, the agent's copies not counted")
 sys.path.insert(0, os.path.join(sys.argv[1], 'matrix'))
