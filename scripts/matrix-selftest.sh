@@ -101,6 +101,23 @@ check(s3['result'] == 'FAIL', 'debug: a report on stock too does not hide anothe
 for sel, want in (('1', True), ('0', False), ('pkvm-01-pvm-pool', True), ('pkvm-03-*', False)):
     mrun.PKVM_SEL = sel.split()
     check(mrun.pkvm_selected(rows['pkvm-01-pvm-pool']) == want, 'MATRIX_PKVM=%s boots pkvm-01: %s' % (sel, want))
+# A script that builds, started from the runner inside make check (which
+# holds the build lock), must get the lock's descriptor, not wait for it.
+import fcntl, subprocess, tempfile
+lockf = tempfile.NamedTemporaryFile(prefix='coco-dma-selftest-lock')
+os.dup2(lockf.fileno(), 9)
+fcntl.flock(9, fcntl.LOCK_EX)
+os.environ.update(COCO_BUILD_LOCK_HELD=lockf.name, BUILD_LOCK=lockf.name)
+try:
+    r = subprocess.run(['bash', '-c', '. "$1/scripts/lib.sh"; build_lock; echo got-lock', 'x', env.TOP],
+                       pass_fds=env.lock_fds(), timeout=20, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, universal_newlines=True)
+    got = r.stdout.strip().endswith('got-lock')
+except subprocess.TimeoutExpired:
+    got = False
+check(got, 'a build script run by the matrix inherits the build lock its caller holds')
+os.close(9)
+del os.environ['COCO_BUILD_LOCK_HELD'], os.environ['BUILD_LOCK']
 print('selftest: %d failed' % bad)
 sys.exit(1 if bad else 0)
 PY

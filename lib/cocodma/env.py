@@ -33,6 +33,20 @@ def log(msg):
     print('[%s %s] %s' % (PROG, time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
 
 
+def lock_fds():
+    """The build lock's descriptor when this process inherited it held
+    (scripts/lib.sh build_lock: fd 9 and COCO_BUILD_LOCK_HELD), for
+    pass_fds= of a script that builds: without it subprocess closes fd 9,
+    and the script waits for the lock its own caller holds."""
+    if not os.environ.get('COCO_BUILD_LOCK_HELD'):
+        return ()
+    try:
+        os.fstat(9)
+    except OSError:
+        return ()
+    return (9,)
+
+
 def sh(cmd, stderr=subprocess.STDOUT, **kw):
     """Run cmd, its output as text; stderr goes into stdout unless the caller
     passes stderr=subprocess.PIPE to read it apart."""

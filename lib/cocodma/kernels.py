@@ -27,7 +27,8 @@ def build_kernels(sides, arches, logdir):
                 blog = os.path.join(logdir, 'build-%s-%s.log' % (side, arch))
                 with open(blog, 'w') as f:
                     r = subprocess.run(['bash', os.path.join(env.TOP, 'scripts', 'guest-kernel.sh'), side, arch, VARIANT],
-                                       stdout=subprocess.PIPE, stderr=f, universal_newlines=True)
+                                       stdout=subprocess.PIPE, stderr=f, universal_newlines=True,
+                                       pass_fds=env.lock_fds())
                 if r.returncode:
                     info['error'] = 'scripts/guest-kernel.sh %s %s failed (rc=%d), see %s' % (
                         side, arch, r.returncode, os.path.relpath(blog, env.TOP))

@@ -28,7 +28,7 @@ def _script(name, extra_env=None):
     """Run scripts/NAME: (path it printed, None) or (None, why)."""
     e = dict(os.environ, **(extra_env or {}))
     r = subprocess.run(['bash', os.path.join(env.TOP, 'scripts', name)], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True, env=e)
+                       stderr=subprocess.PIPE, universal_newlines=True, env=e, pass_fds=env.lock_fds())
     if r.returncode:
         lines = [l for l in r.stderr.strip().split('\n') if l.strip()]
         return None, r.returncode, (lines[-1] if lines else 'rc=%d' % r.returncode)
