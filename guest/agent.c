@@ -587,7 +587,9 @@ static int kmsg_scan(void)
 		{ "kmsg_warn", "WARNING:|cut here" },
 		{ "kmsg_bug", "BUG:|Oops|Kernel panic|Unable to handle kernel" },
 		{ "kmsg_swiotlb_full", "swiotlb buffer is full" },
-		{ "kmsg_dma_err", "DMA-API|DMA: Out of|swiotlb.*(fail|error)|dma.*mapping error|"
+		/* DMA-API: dma-debug's reports, not its boot lines (configs/checkers.txt) */
+		{ "kmsg_dma_err", "DMA-API: ([^ :]+ [^ :]+: |.*(disabl|exceeded|out of memory|ENOMEM))|"
+				  "DMA: Out of|swiotlb.*(fail|error)|dma.*mapping error|"
 				  "failed to initiali[sz]e .restricted-dma-pool|"
 				  "must be accessible within the linear mapping|"
 				  "Reserved memory:.*(fail|invalid)|compatible matching fail" },
