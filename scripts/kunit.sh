@@ -126,7 +126,7 @@ variant_kernel() {
 # The checkers of a debug run (x86_64-debug, arm64-debug), NAME=ERE of the
 # report each prints (configs/checkers.txt, which the matrix reads too). A
 # report fails the run even when every case passed.
-mapfile -t CHECKERS < <(grep -v '^#' "$TOP/configs/checkers.txt" | sed 's/\t/=/')
+mapfile -t CHECKERS < <(grep -v -e '^#' -e '^$' "$TOP/configs/checkers.txt" | sed 's/\t/=/')
 
 # checker_scan CONSOLE_LOG TALLY: add each checker's reports in the raw
 # console of one suite to TALLY (lines: NAME<TAB>REPORT).
