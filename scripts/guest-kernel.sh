@@ -8,8 +8,8 @@
 #   series  the tree's HEAD commit    work/build/<base>/series-ARCH
 #           the tree with uncommitted changes: work/build/<base>/series-tree-ARCH,
 #           built from work/linux-<base> itself
-# The two committed kernels of ARCH come from one worktree, work/wt/<base>/guest-ARCH
-# (one per arch, so that bisect can walk the arches side by side). The stock
+# The committed kernels come from one worktree, work/wt/<base>/guest (guest_wt
+# in scripts/lib.sh), checked out under the build lock. The stock
 # build dir is copied for the series, so the series build compiles only what
 # the series changes (the worktree checkout gives changed files a new mtime,
 # and kbuild rebuilds what depends on them). .coco-stamp in a build dir names
@@ -32,7 +32,7 @@ if [ "$side" = series ] && [ -n "$(git -C "$TREE" status --porcelain --untracked
 	exit 0
 fi
 
-wt=$WTS/guest-$arch
+wt=$(guest_wt "$arch")
 fhash=$(config_frags "$arch" "$variant" | xargs cat | sha256sum | cut -c1-16)
 rev() { git -C "$TREE" rev-parse "$1"; }
 stamp_of() { echo "$1 $fhash"; }
@@ -49,6 +49,8 @@ if valid "$b" "$want"; then
 	log "guest kernel $side/$arch: ${b#$TOP/} is built from $(git -C "$TREE" log -1 --format=%h "$c")"
 	echo "$b"; exit 0
 fi
+# The checkout below moves the worktree that every guest build shares.
+build_lock
 own "$b"
 # The series starts from a copy of the stock build: build that first (a
 # caller asking for the series before the stock kernel would otherwise

@@ -15,6 +15,17 @@ TREE=${TREE:-$WORK/linux-$BASE}
 BUILD=${BUILD:-$WORK/build/$BASE}
 WTS=${WTS:-$WORK/wt/$BASE}
 RESULTS=${RESULTS:-$OUT/results}
+# guest_wt [ARCH]: the worktree that the guest kernels, the bisect walks and
+# the pkvm host kernel are built in: one per base (work/wt/<base>/guest) for
+# every arch and commit. Builds take turns under the build lock, and a
+# checkout rewrites only the files that differ, which kbuild then rebuilds
+# (a build dir keeps the mtimes it was built at). A kernel worktree takes
+# 1.7 GiB; one per arch and one for the pkvm host made a cold make check of
+# both bases run out of disk on the CI machine. BISECT_PARALLEL=1 walks the
+# arches side by side, each in a worktree of its own (guest-ARCH).
+guest_wt() {
+	if [ "${BISECT_PARALLEL:-0}" = 1 ] && [ -n "${1:-}" ]; then echo "$WTS/guest-$1"; else echo "$WTS/guest"; fi
+}
 JOBS=${JOBS:-$(nproc)}
 # ccache's depend mode: on a miss it compiles once and takes the headers from
 # the compiler's -MMD output (kbuild passes -Wp,-MMD), instead of running the

@@ -57,7 +57,7 @@ def write_summary(out, text, rows, failed):
 
 
 def merge(root, bases):
-    rows, times = [], []
+    rows, times, disk = [], [], []
     for b in bases:
         path = os.path.join(root, b, 'check-rows.tsv')
         if not os.path.exists(path):
@@ -72,10 +72,17 @@ def merge(root, bases):
             t = dict(l.rstrip('\n').split('\t') for l in open(tpath) if l.strip())
             if 'total' in t:
                 times.append((b, int(t['total'])))
+        dpath = os.path.join(root, b, 'check-disk.txt')
+        if os.path.exists(dpath):
+            d = dict(l.rstrip('\n').split('\t') for l in open(dpath) if l.strip())
+            disk.append(f"  {b:<6}  grew by up to {int(d['grew_kib']) / 1048576:.1f} GiB,"
+                        f" reusing {int(d['reused_kib']) / 1048576:.1f} GiB\n")
     rows.sort(key=lambda r: r[1] == 'INFO')
     _, F, _, total = totals(rows)
     text = '\n'.join(table(rows)) + '\n\n'
     text += times_block('wall time per base (out/<base>/check-times.txt)', times)
+    if disk:
+        text += 'disk use per base (out/<base>/check-disk.txt, df sampled):\n' + ''.join(disk) + '\n'
     return write_summary(root, text + total + '\n', rows, F)
 
 

@@ -19,10 +19,11 @@
 # builds every step): the base and HEAD are always built, since bench-smoke,
 # KUnit and the matrix boot them.
 #
-# Each arch has a worktree of its own (work/wt/<base>/guest-<arch>: a build dir
-# records the paths of its sources). By default the arches are done one
-# after the other. BISECT_PARALLEL=1 starts the walk of an arch as soon as
-# its stock kernel is built, beside the next arch's stock kernel: a patch
+# The arches share one worktree (work/wt/<base>/guest, guest_wt in
+# scripts/lib.sh) and are done one after the other. BISECT_PARALLEL=1 gives
+# each arch a worktree of its own (guest-<arch>) and starts the walk of an
+# arch as soon as its stock kernel is built, beside the next arch's stock
+# kernel: a patch
 # step is mostly a tree walk and a link on one core. On the 2-core CI
 # machine that was slower cold (docs/dev-log/ci-budget.md: the builds that
 # overlapped took twice as long), so it is not the default. Bisect takes
@@ -84,7 +85,7 @@ walk() {
 	steps=$OUT/logs/bisect-$arch-steps.txt
 	g=$BUILD/series-$arch
 	k=$BUILD/kunit-bisect-$arch
-	wt=$WTS/guest-$arch
+	wt=$(guest_wt "$arch")
 	rm -rf "$g" "$k"
 	[ "$guest" = 0 ] || { copy_build_dir "$BUILD/base-$arch" "$g" && rm -f "$g/.coco-stamp"; }
 	local steps_of=$base" "$commits
@@ -147,8 +148,8 @@ read -ra archs <<< "${BISECT_ARCHS:-x86_64 arm64}"
 # The worktrees first, one at a time: git worktree add writes to the
 # tree's own .git, which two walks starting together would race for.
 for arch in "${archs[@]}"; do
-	WT=$WTS/guest-$arch "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
-		die "cannot create the worktree work/wt/$BASE/guest-$arch"
+	WT=$(guest_wt "$arch") "$TOP/scripts/basetree.sh" coco-base >/dev/null ||
+		die "cannot create the worktree $(guest_wt "$arch")"
 done
 if [ "${BISECT_PARALLEL:-0}" = 0 ]; then
 	for arch in "${archs[@]}"; do base_step "$arch" && walk "$arch"; done
