@@ -55,6 +55,9 @@ kunitconfigs() {
 		# arch shares (debug.kunitconfig for x86_64-debug and arm64-debug).
 		[ -f "$TOP/configs/kunit/$2.kunitconfig" ] && echo "$TOP/configs/kunit/$2.kunitconfig" ||
 			echo "$TOP/configs/kunit/${2#"$a"-}.kunitconfig"
+		# and what of it only this base has (debug-6.12.kunitconfig)
+		[ ! -f "$TOP/configs/kunit/${2#"$a"-}-$BASE.kunitconfig" ] ||
+			echo "$TOP/configs/kunit/${2#"$a"-}-$BASE.kunitconfig"
 	fi
 	[ ! -f "$TOP/configs/kunit/base-$BASE.kunitconfig" ] || echo "$TOP/configs/kunit/base-$BASE.kunitconfig"
 	for k in kernel/dma/.kunitconfig drivers/virtio/.kunitconfig; do

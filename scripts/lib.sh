@@ -262,6 +262,9 @@ config_frags() {
 	# Confidential guest options exist for x86_64 only, not for the i386 variant.
 	[ "$arch" != x86_64 ] || echo "$TOP/configs/x86_64-coco.config"
 	# The debug guests share the checkers of the debug KUnit kernels.
-	[ "$variant" != debug ] || echo "$TOP/configs/kunit/debug.kunitconfig"
+	if [ "$variant" = debug ]; then
+		echo "$TOP/configs/kunit/debug.kunitconfig"
+		[ ! -f "$TOP/configs/kunit/debug-$BASE.kunitconfig" ] || echo "$TOP/configs/kunit/debug-$BASE.kunitconfig"
+	fi
 	[ "$variant" = none ] || echo "$TOP/configs/variants/$variant.config"
 }
