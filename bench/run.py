@@ -431,16 +431,30 @@ def snapshot(arch, b, dirs):
 
 # ------------------------------------------------------------- guest side
 
+# Where the tree keeps dma_map_benchmark: 7.3 has it in tools/dma/ and its
+# header in include/uapi/linux/; 6.12 in tools/testing/selftests/dma/ and
+# include/linux/.
+BENCH_TOOL_DIRS = (('tools', 'dma'), ('tools', 'testing', 'selftests', 'dma'))
+
+
+def benchmark_dir():
+    for d in BENCH_TOOL_DIRS:
+        if os.path.exists(os.path.join(env.TREE, *d, 'dma_map_benchmark.c')):
+            return os.path.join(*d)
+    return os.path.join(*BENCH_TOOL_DIRS[-1])
+
+
 def build_tools():
     """dma_map_benchmark from the tree (static, Debian's cross gcc) and an
     initramfs per arch: the agent as /init and the tool as /dma_map_benchmark."""
-    src = os.path.join(env.TREE, 'tools', 'testing', 'selftests', 'dma', 'dma_map_benchmark.c')
+    src = os.path.join(env.TREE, benchmark_dir(), 'dma_map_benchmark.c')
+    inc = ['-idirafter', os.path.join(env.TREE, 'include'),
+           '-idirafter', os.path.join(env.TREE, 'include', 'uapi')]
     cpio = {}
     for arch in ARCHES:
         exe = os.path.join(BDIR, 'dma_map_benchmark-' + arch)
         # -idirafter: <linux/map_benchmark.h> from the tree, the uapi headers from the toolchain
-        cmd = [arches.tool(arch, 'gcc'), '-static', '-O2', '-Wall', '-idirafter',
-               os.path.join(env.TREE, 'include'), '-o', exe, src]
+        cmd = [arches.tool(arch, 'gcc'), '-static', '-O2', '-Wall'] + inc + ['-o', exe, src]
         r = sh(cmd)
         if r.returncode:
             problem('dma_map_benchmark build failed for %s: %s' % (arch, r.stderr[-500:]))
@@ -449,8 +463,9 @@ def build_tools():
             cpio[arch] = initramfs.build_initramfs(arch, BDIR, [('/dma_map_benchmark', exe)])
         except RuntimeError as e:
             problem('initramfs %s: %s' % (arch, e))
-    return cpio, '%s -static -O2 -Wall -idirafter %s -o dma_map_benchmark-ARCH %s' % (
-        ' | '.join(arches.tool(a, 'gcc') for a in ARCHES), os.path.relpath(os.path.join(env.TREE, 'include'), env.TOP),
+    return cpio, '%s -static -O2 -Wall %s -o dma_map_benchmark-ARCH %s' % (
+        ' | '.join(arches.tool(a, 'gcc') for a in ARCHES),
+        ' '.join(x if x.startswith('-') else os.path.relpath(x, env.TOP) for x in inc),
         os.path.relpath(src, env.TOP))
 
 
@@ -984,7 +999,7 @@ def main():
             problem('kernel %s/%s: %s' % (k[0], k[1], v['error']))
     tree_rev = {side: os.path.relpath(kern[(side, 'x86_64')]['build'], env.TOP) for side in SIDES}
     same = git(env.TREE, 'diff', '--stat', 'coco-base', '--', 'kernel/dma/map_benchmark.c',
-               'include/linux/map_benchmark.h', 'tools/testing/selftests/dma')
+               'include/linux/map_benchmark.h', 'include/uapi/linux/map_benchmark.h', benchmark_dir())
     if same:
         problem('the series changes the benchmark itself: ' + same)
     meta = dict(date=time.strftime('%Y-%m-%d %H:%M:%S'), host=os.uname().machine,
