@@ -87,9 +87,11 @@ WATCH = ['swiotlb_map', 'swiotlb_tbl_map_single', 'swiotlb_tbl_unmap_single',
          'vring_use_dma_api', 'vring_map_one_sg', 'virtqueue_add_split',
          'virtqueue_add_packed', 'detach_buf_split', 'virtqueue_get_buf_ctx_split',
          'virtqueue_add_sgs', 'virtqueue_add_outbuf', 'virtqueue_add_inbuf']
-# (number, subject, directories whose objects must not change with KUNIT=n)
-SEAM_PATCHES = [('0005', r'^dma-direct: add KUnit seams', ['kernel/dma']),
-                ('0018', r'^swiotlb: add a KUnit helper', ['kernel/dma'])]
+# (subject, directories whose objects must not change with KUNIT=n); the
+# patch number is where the subject sits in the base's series (6.12: 0006 and
+# 0019 since the first patch was added, 7.3: 0009 and 0012).
+SEAM_PATCHES = [(r'^dma-direct: add KUnit seams', ['kernel/dma']),
+                (r'^swiotlb: add a KUnit helper', ['kernel/dma'])]
 SEAM_SYMS = ['dma_direct_force_unencrypted', 'dma_direct_set_memory_decrypted',
              'dma_direct_set_memory_encrypted', 'dma_direct_encode', 'dma_direct_decode',
              'dma_direct_pgprot_decrypted', 'dma_direct_pgprot']
@@ -299,12 +301,13 @@ def seams_bench():
     res = dict(patches=[], arches={})
     log_ = git(env.TREE, 'log', '--reverse', '--format=%H %s', 'coco-base..HEAD')
     commits = [l.split(' ', 1) for l in log_.split('\n') if l]
-    for num, rx, dirs in SEAM_PATCHES:
-        hit = [(h, s) for h, s in commits if re.search(rx, s)]
+    for rx, dirs in SEAM_PATCHES:
+        hit = [(i, h, s) for i, (h, s) in enumerate(commits, 1) if re.search(rx, s)]
         if len(hit) != 1:
-            problem('seams: patch %s (/%s/) found %d times in the series' % (num, rx, len(hit)))
+            problem('seams: /%s/ found %d times in the series' % (rx, len(hit)))
             return res
-        h, s = hit[0]
+        n, h, s = hit[0]
+        num = '%04d' % n
         res['patches'].append(dict(num=num, subject=s, after=h[:12],
                                    before=git(env.TREE, 'rev-parse', '--short=12', h + '^'),
                                    dirs=dirs))
@@ -471,7 +474,10 @@ def build_tools():
 
 def boot(tag, row, side, kern, cpio, append, accel, disk=None, dtb_path=None, extra=()):
     """One QEMU boot; returns (log text, counters, command, wall seconds, log path)."""
-    cmd = qemu.boot_cmd(row, accel, kern['image'], cpio, ['agent.mode=bench'] + append, dtb_path, disk, extra)
+    # agent.guest_cmdline(): the base's kernel arguments too (7.3 counts the
+    # swiotlb high watermark, by which a boot is judged, only when asked)
+    cmd = qemu.boot_cmd(row, accel, kern['image'], cpio,
+                        ['agent.mode=bench'] + append + agent.guest_cmdline(row), dtb_path, disk, extra)
     logf = os.path.join(LOGS, '%s-%s.log' % (tag, side))
     load0 = open('/proc/loadavg').read().split()[0]
     text, rc, wall = qemu.run(cmd, TIMEOUT)
