@@ -922,7 +922,7 @@ def write(meta, size, seams, lat, latst, blk, blkst, mem, cmds):
         md += [''] + ['%s: %s.' % (arch, a['kunit']) for arch, a in sorted(seams.get('arches', {}).items())]
     # --- latency
     md += ['', '## 2. dma_map_benchmark latency (µs per map / unmap of one page)', '',
-           'Kernel tool `tools/testing/selftests/dma/dma_map_benchmark` (1 thread, 32-bit mask, '
+           'Kernel tool `%s/dma_map_benchmark` (1 thread, 32-bit mask, ' % benchmark_dir() +
            'bidirectional, 1 page), built with `%s`, run in the guest by the agent. Series and stock '
            'boots alternate (S B B S …); each boot runs the tool once as a warm-up (dropped) and then '
            'N times. Median (min–max) over runs; ratio = series/stock of the per-boot medians of each boot '
