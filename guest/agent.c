@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
@@ -580,6 +581,24 @@ static void misc_counters(void)
 	counter("iommu_groups", groups);
 }
 
+/* Keep kernel messages off the console (quiet) or let them back. */
+static void console_quiet(int quiet)
+{
+	static int level = -1;
+	FILE *f;
+
+	if (quiet) {
+		f = fopen("/proc/sys/kernel/printk", "r");
+		if (!f || fscanf(f, "%d", &level) != 1)
+			level = -1;
+		if (f)
+			fclose(f);
+		klogctl(8, NULL, 1);	/* SYSLOG_ACTION_CONSOLE_LEVEL: emergencies only */
+	} else if (level > 0) {
+		klogctl(8, NULL, level);
+	}
+}
+
 /* Scan /dev/kmsg (the whole ring buffer) for problems and the decision line. */
 static int kmsg_scan(void)
 {
@@ -596,6 +615,8 @@ static int kmsg_scan(void)
 		{ "kmsg_io_err", "I/O error|blk_update_request|critical medium error" },
 		{ "kmsg_access_platform_refused", "device must provide VIRTIO_F_(ACCESS_PLATFORM|VERSION_1)" },
 		{ "kmsg_pool_too_small", "restricted DMA pool .* is too small" },
+		/* virtio_net's control-queue commands that failed (rx mode, MAC, queues...) */
+		{ "kmsg_cvq_err", "^(virtio_net|net) [^ :]+: Fail(ed)? to " },
 		{ "kmsg_decision", param("decision", "virtio[0-9]+: using DMA API: DMA is bounced at physical addresses") },
 	};
 	const int npat = sizeof(pat) / sizeof(pat[0]);
@@ -615,6 +636,13 @@ static int kmsg_scan(void)
 		say("# kmsg: open /dev/kmsg: %s", strerror(errno));
 		return -1;
 	}
+	/*
+	 * A kernel that keeps logging (a pool that stays full) would write its
+	 * lines into the middle of ours on the console, and a counter line cut
+	 * that way is lost: keep the kernel off the console while we print.
+	 * What it logs meanwhile is read from /dev/kmsg below.
+	 */
+	console_quiet(1);
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
 		char *msg, *nl;
@@ -646,6 +674,7 @@ static int kmsg_scan(void)
 	for (i = 0; i < npat; i++)
 		if (pat[i].key)
 			counter(pat[i].key, pat[i].n);
+	console_quiet(0);
 	return 0;
 }
 

@@ -13,7 +13,7 @@ DEFAULT_EXPECT = {
     'poweroff': '1', 'agent_done': '1', 'disk': 'pass', 'net': 'pass',
     'kmsg_warn': '0', 'kmsg_bug': '0', 'kmsg_swiotlb_full': '0',
     'kmsg_dma_err': '0', 'kmsg_io_err': '0', 'kmsg_access_platform_refused': '0',
-    'kmsg_pool_too_small': '0',
+    'kmsg_pool_too_small': '0', 'kmsg_cvq_err': '0',
 }
 
 
